@@ -1,0 +1,1 @@
+namespace TlbSim.Analysis; internal static class Placeholder {}

@@ -1,0 +1,1 @@
+namespace TlbSim.Output; internal static class Placeholder {}
