@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("TlbSim.Tests")]
+[assembly: InternalsVisibleTo("TlbSim.Bench")]

@@ -1,0 +1,32 @@
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Units;
+using Xunit;
+
+namespace TlbSim.Tests.Model.Kernel;
+
+/// <summary>Does the engine's hot path (timeouts and process resumption) allocate nothing in steady state?</summary>
+public class AllocationTests
+{
+    [Fact]
+    public void Processes_looping_on_timeouts_allocate_nothing_per_event_once_warm()
+    {
+        var sim = new Simulation();
+        IEnumerable<Event> Loop(int k)
+        {
+            var delay = Duration.FromNanoseconds(10 + k);
+            while (true)
+                yield return sim.Timeout(delay);
+        }
+        for (int i = 0; i < 100; i++)
+            sim.Process(Loop(i));
+        sim.Run(Duration.FromMicroseconds(50)); // warm: pool and heap at their working size
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long eventsBefore = sim.EventsProcessed;
+        sim.Run(Duration.FromMicroseconds(500));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long events = sim.EventsProcessed - eventsBefore;
+        Assert.True(events > 100_000, $"only {events} events");
+        // The stop event of Run(until) is the one allocation per run.
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {events} events");
+    }
+}
