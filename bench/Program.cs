@@ -1,1 +1,13 @@
-return 0;
+using BenchmarkDotNet.Running;
+
+if (args is ["count-mm4"])
+{
+    Console.WriteLine($"M/M/4 events per run: {TlbSim.Bench.MM4Benchmark.CountEvents()}");
+    return;
+}
+if (args is ["quick"])
+{
+    TlbSim.Bench.Quick.Run();
+    return;
+}
+BenchmarkSwitcher.FromAssembly(typeof(TlbSim.Bench.HoldBenchmark).Assembly).Run(args);

@@ -25,8 +25,8 @@ public class Event
     private bool _ok = true;
     private object? _value;
     private Exception? _error;
-    private IEventListener? _first;
-    private List<IEventListener>? _more;
+    private protected IEventListener? _first;
+    private protected List<IEventListener>? _more;
 
     /// <summary>Creates a pending event; trigger it with <see cref="Succeed"/> or <see cref="Fail"/>.</summary>
     public Event(Simulation simulation)
@@ -144,8 +144,15 @@ public class Event
     {
         if (_state == State.Processed)
             throw new InvalidOperationException($"{this} was already processed at {Time}");
-        if (listener is not Process)
-            Pinned = true;
+        Pinned = true;
+        Append(listener);
+    }
+
+    /// <summary>Adds a process waiting on this event; unlike other listeners it does not pin a pooled timeout, because a process forgets its target once resumed.</summary>
+    internal void AddWaiter(Process process) => Append(process);
+
+    private void Append(IEventListener listener)
+    {
         if (_first is null && _more is null)
             _first = listener;
         else
@@ -212,6 +219,16 @@ public sealed class Timeout : Event
 
     internal override void Fire()
     {
+        // Fast path: a lone waiting process gets this timeout back as its spare before it resumes, so the
+        // process's next timeout is this same, cache-hot object and no pool is touched.
+        if (!Pinned && _more is null && _first is Process waiter && waiter.SpareTimeout is null)
+        {
+            _first = null;
+            ResetForReuse();
+            waiter.SpareTimeout = this;
+            waiter.ResumeAfterTimeout(this);
+            return;
+        }
         base.Fire();
         if (!Pinned)
             Simulation.Recycle(this);

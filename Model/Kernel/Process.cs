@@ -29,10 +29,12 @@ public sealed class Process : Event, IEventListener
     {
         _body = body.GetEnumerator();
         Name = name;
-        var start = new Event(simulation);
+        // The process's own timeout, allocated next to it, first serves as its start event (urgent, now)
+        // and afterwards as its reusable timeout.
+        var start = new Timeout(simulation);
         _target = start;
-        start.AddListener(this);
-        start.Succeed();
+        start.AddWaiter(this);
+        start.ScheduleSuccess(0, EventPriority.Urgent, null);
     }
 
     /// <summary>The name used in error messages and traces.</summary>
@@ -86,6 +88,15 @@ public sealed class Process : Event, IEventListener
 
     /// <inheritdoc />
     public override string ToString() => $"process '{Name}'";
+
+    /// <summary>This process's own reusable timeout (see <see cref="Timeout"/>): keeps a looping process's timeouts next to it in memory.</summary>
+    internal Timeout? SpareTimeout;
+
+    internal void ResumeAfterTimeout(Timeout t)
+    {
+        _target = null;
+        Resume(t);
+    }
 
     void IEventListener.Notify(Event e)
     {
@@ -170,7 +181,7 @@ public sealed class Process : Event, IEventListener
                     continue;
                 }
                 _target = next;
-                next.AddListener(this);
+                next.AddWaiter(this);
                 return;
             }
         }

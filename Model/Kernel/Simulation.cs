@@ -48,7 +48,16 @@ public sealed class Simulation
     {
         if (delay.Picoseconds < 0)
             throw new ArgumentOutOfRangeException(nameof(delay), $"a timeout cannot be negative (was {delay})");
-        var t = _timeoutPool.Count > 0 ? _timeoutPool.Pop() : new Timeout(this);
+        Timeout t;
+        if (ActiveProcess is { SpareTimeout: { } spare } active)
+        {
+            active.SpareTimeout = null;
+            t = spare;
+        }
+        else if (!_timeoutPool.TryPop(out t!))
+        {
+            t = new Timeout(this);
+        }
         t.ScheduleSuccess(delay.Picoseconds, EventPriority.Normal, value);
         return t;
     }

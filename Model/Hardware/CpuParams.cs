@@ -1,0 +1,149 @@
+using TlbSim.Model.Parameters;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Hardware;
+
+/// <summary>One idle state (C-state) as intel_idle or acpi_idle declares it.</summary>
+public sealed record IdleState : IParameters
+{
+    /// <summary>Name as in the kernel's tables.</summary>
+    [Param("Name of the idle state (C1, C1E, C6...)")]
+    public string Name { get; init; } = "C1";
+
+    /// <summary>Exit latency.</summary>
+    [Param("Time from the wake-up event to the CPU running again", Source = "drivers/idle/intel_idle.c exit_latency")]
+    public Duration ExitLatency { get; init; } = Duration.FromMicroseconds(2);
+
+    /// <summary>Target residency.</summary>
+    [Param("The governor enters this state only when the predicted idle time is at least this long", Source = "drivers/idle/intel_idle.c target_residency")]
+    public Duration TargetResidency { get; init; } = Duration.FromMicroseconds(2);
+
+    /// <summary>Whether the TLB is lost in this state.</summary>
+    [Param("The state loses the TLB (CPUIDLE_FLAG_TLB_FLUSHED: C3 and deeper)", Source = "drivers/idle/intel_idle.c")]
+    public bool FlushesTlb { get; init; }
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path) =>
+        Check.NonNegative(path, "exit_latency", ExitLatency).Concat(Check.NonNegative(path, "target_residency", TargetResidency));
+}
+
+/// <summary>Per-CPU costs of entering the kernel and taking interrupts, and the idle states.</summary>
+public sealed record CpuParams : IParameters
+{
+    /// <summary>Core clock.</summary>
+    [Param("Core clock, used to turn published cycle counts into time")]
+    public Frequency Frequency { get; init; } = Frequency.Parse("3.4GHz");
+
+    /// <summary>Whether kernel page-table isolation is on.</summary>
+    [Param("Kernel page-table isolation (PTI) is on: kernel mappings are not global and every user-kernel crossing writes CR3", Source = "Documentation/arch/x86/pti.rst; on by default on Meltdown-affected Intel cores")]
+    public bool Pti { get; init; }
+
+    /// <summary>Syscall round trip.</summary>
+    [Param("Syscall entry plus exit with no work (an lseek round trip)", Source = "lore:20171031223146.6B47C861@viggo.jf.intel.com: 5.2M lseek/s without PTI (192 ns); 3.0M/s with PTI and PCID (333 ns)")]
+    public Duration SyscallRoundTrip { get; init; } = Duration.FromNanoseconds(192);
+
+    /// <summary>Interrupt entry.</summary>
+    [Param("Interrupt entry: vectoring through the IDT, register save, irq_enter", Source = "half of <= 194 ns per interrupt (5.16M IRQ/s), lore:20231112041643.2868316-1-jacob.jun.pan@linux.intel.com; no published split between entry and exit")]
+    public Duration InterruptEntry { get; init; } = Duration.FromNanoseconds(97);
+
+    /// <summary>Interrupt exit.</summary>
+    [Param("Interrupt exit: APIC EOI, irq_exit, IRET", Source = "the other half of the 194 ns per interrupt above")]
+    public Duration InterruptExit { get; init; } = Duration.FromNanoseconds(97);
+
+    /// <summary>Idle states, shallowest first.</summary>
+    [Param("Idle states, shallowest first; the governor picks the deepest whose target residency fits the predicted idle time")]
+    public IReadOnlyList<IdleState> IdleStates { get; init; } =
+    [
+        new() { Name = "C1", ExitLatency = Duration.FromMicroseconds(2), TargetResidency = Duration.FromMicroseconds(2) },
+        new() { Name = "C1E", ExitLatency = Duration.FromMicroseconds(10), TargetResidency = Duration.FromMicroseconds(20) },
+        new() { Name = "C6", ExitLatency = Duration.FromMicroseconds(133), TargetResidency = Duration.FromMicroseconds(400), FlushesTlb = true },
+    ];
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path)
+    {
+        var errors = new List<string>();
+        if (Frequency.Hertz < 1_000_000)
+            errors.Add($"{Check.Join(path, "frequency")}: must be at least 1MHz (was {Frequency})");
+        errors.AddRange(Check.NonNegative(path, "syscall_round_trip", SyscallRoundTrip));
+        errors.AddRange(Check.NonNegative(path, "interrupt_entry", InterruptEntry));
+        errors.AddRange(Check.NonNegative(path, "interrupt_exit", InterruptExit));
+        if (IdleStates.Count == 0)
+            errors.Add($"{Check.Join(path, "idle_states")}: needs at least one idle state");
+        for (int i = 0; i < IdleStates.Count; i++)
+        {
+            errors.AddRange(IdleStates[i].Validate($"{Check.Join(path, "idle_states")}[{i}]"));
+            if (i > 0 && IdleStates[i].TargetResidency < IdleStates[i - 1].TargetResidency)
+                errors.Add($"{Check.Join(path, "idle_states")}[{i}]: target residencies must not decrease from shallow to deep states");
+        }
+        return errors;
+    }
+}
+
+/// <summary>The local APIC (x2APIC) and the interconnect that carries IPIs and acknowledgments.</summary>
+public sealed record ApicParams : IParameters
+{
+    /// <summary>Cost to the sender of one unicast IPI.</summary>
+    [Param("Sender time per unicast IPI: one x2APIC ICR write (WRMSR 0x830) per target in physical mode", Source = "no published cycle count; ~100 cycles, the order of the 96-cycle CR3 write of lore:20150608195237.GA15429@gmail.com")]
+    public Duration IcrWrite { get; init; } = Duration.FromNanoseconds(29);
+
+    /// <summary>Whether all-but-self shorthand is used.</summary>
+    [Param("Send one all-but-self shorthand IPI when every other online CPU is a target (apic_use_ipi_shorthand)", Source = "arch/x86/kernel/apic/ipi.c native_send_call_func_ipi")]
+    public bool UseShorthand { get; init; } = true;
+
+    /// <summary>Cost to the sender of a shorthand broadcast.</summary>
+    [Param("Sender time of one shorthand broadcast: a single ICR write", Source = "same as icr_write (one WRMSR)")]
+    public Duration BroadcastWrite { get; init; } = Duration.FromNanoseconds(29);
+
+    /// <summary>Delivery latency to an SMT sibling.</summary>
+    [Param("From the ICR write to the target starting interrupt entry, SMT sibling", Source = "taken equal to same_socket_delivery: no separate figure")]
+    public Duration SmtDelivery { get; init; } = Duration.FromNanoseconds(509);
+
+    /// <summary>Delivery latency within a socket.</summary>
+    [Param("From the ICR write to the target starting interrupt entry, same socket", Source = "derived from the Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com): 1436-661 = 775 ns for one remote target, less ICR write 29, interrupt entry 97, remote INVLPG 100 and ack 40 ns")]
+    public Duration SameSocketDelivery { get; init; } = Duration.FromNanoseconds(509);
+
+    /// <summary>Delivery latency across sockets.</summary>
+    [Param("From the ICR write to the target starting interrupt entry, across sockets", Source = "same_socket_delivery plus the cross- minus same-socket line transfer (120-40 ns); no direct measurement")]
+    public Duration CrossSocketDelivery { get; init; } = Duration.FromNanoseconds(589);
+
+    /// <summary>Acknowledgment transfer between SMT siblings.</summary>
+    [Param("Time for the csd unlock (ack) cache line to reach the waiting initiator, SMT sibling (shared L1)", Source = "L1 hit latency order, ~4 cycles plus the store-to-load handoff")]
+    public Duration SmtAck { get; init; } = Duration.FromNanoseconds(10);
+
+    /// <summary>Acknowledgment transfer within a socket.</summary>
+    [Param("Time for the ack cache line to reach the initiator, same socket", Source = "40-42 ns core-to-core modified-line transfer, Broadwell-EP (Intel MLC, McCalpin); CALIBRATION.md")]
+    public Duration SameSocketAck { get; init; } = Duration.FromNanoseconds(40);
+
+    /// <summary>Acknowledgment transfer across sockets.</summary>
+    [Param("Time for the ack cache line to reach the initiator, across sockets", Source = "~100-140 ns cross-socket line transfer on Skylake-SP class servers (public core-to-core latency matrices); 120 ns taken")]
+    public Duration CrossSocketAck { get; init; } = Duration.FromNanoseconds(120);
+
+    /// <summary>Delivery latency for a distance.</summary>
+    public Duration Delivery(CpuDistance d) => d switch
+    {
+        CpuDistance.SmtSibling => SmtDelivery,
+        CpuDistance.SameSocket => SameSocketDelivery,
+        CpuDistance.CrossSocket => CrossSocketDelivery,
+        _ => Duration.Zero,
+    };
+
+    /// <summary>Ack transfer latency for a distance.</summary>
+    public Duration Ack(CpuDistance d) => d switch
+    {
+        CpuDistance.SmtSibling => SmtAck,
+        CpuDistance.SameSocket => SameSocketAck,
+        CpuDistance.CrossSocket => CrossSocketAck,
+        _ => Duration.Zero,
+    };
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path) =>
+        new[]
+        {
+            Check.NonNegative(path, "icr_write", IcrWrite), Check.NonNegative(path, "broadcast_write", BroadcastWrite),
+            Check.NonNegative(path, "smt_delivery", SmtDelivery), Check.NonNegative(path, "same_socket_delivery", SameSocketDelivery),
+            Check.NonNegative(path, "cross_socket_delivery", CrossSocketDelivery), Check.NonNegative(path, "smt_ack", SmtAck),
+            Check.NonNegative(path, "same_socket_ack", SameSocketAck), Check.NonNegative(path, "cross_socket_ack", CrossSocketAck),
+        }.SelectMany(x => x);
+}

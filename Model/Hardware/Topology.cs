@@ -1,0 +1,87 @@
+using TlbSim.Model.Parameters;
+
+namespace TlbSim.Model.Hardware;
+
+/// <summary>How far apart two CPUs are, which sets IPI delivery and cache-line transfer latency.</summary>
+public enum CpuDistance
+{
+    /// <summary>The same logical CPU.</summary>
+    Self,
+
+    /// <summary>Two hardware threads of one core: they share the core's caches and TLBs.</summary>
+    SmtSibling,
+
+    /// <summary>Different cores of one socket: the ack line crosses the on-die interconnect.</summary>
+    SameSocket,
+
+    /// <summary>Different sockets: the IPI and the ack line cross the socket link (UPI/Infinity Fabric).</summary>
+    CrossSocket,
+}
+
+/// <summary>Sockets, cores and SMT threads.</summary>
+public sealed record TopologyParams : IParameters
+{
+    /// <summary>Sockets.</summary>
+    [Param("Processor sockets", Unit = "sockets")]
+    public int Sockets { get; init; } = 1;
+
+    /// <summary>Cores per socket.</summary>
+    [Param("Physical cores per socket", Unit = "cores")]
+    public int CoresPerSocket { get; init; } = 4;
+
+    /// <summary>Hardware threads per core.</summary>
+    [Param("Hardware threads per core (2 with SMT/Hyper-Threading on)", Unit = "threads")]
+    public int ThreadsPerCore { get; init; } = 1;
+
+    /// <summary>Logical CPUs.</summary>
+    public int Cpus => Sockets * CoresPerSocket * ThreadsPerCore;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path) =>
+        Check.Range(path, "sockets", Sockets, 1, 16)
+            .Concat(Check.Range(path, "cores_per_socket", CoresPerSocket, 1, 512))
+            .Concat(Check.Range(path, "threads_per_core", ThreadsPerCore, 1, 8))
+            .Concat(Sockets * (long)CoresPerSocket * ThreadsPerCore > 4096
+                ? [$"{Check.Join(path, "cores_per_socket")}: the machine would have {Sockets * (long)CoresPerSocket * ThreadsPerCore} CPUs; tlbsim models at most 4096"]
+                : []);
+}
+
+/// <summary>
+/// CPU numbering as Linux enumerates x86 machines: first thread of every core of every socket, then the
+/// SMT siblings (cpu N+i is the sibling of cpu i).
+/// </summary>
+public sealed class Topology
+{
+    private readonly int _cores;
+
+    /// <summary>Lays out the CPUs of <paramref name="p"/>.</summary>
+    public Topology(TopologyParams p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        Params = p;
+        _cores = p.Sockets * p.CoresPerSocket;
+        Cpus = p.Cpus;
+    }
+
+    /// <summary>The parameters.</summary>
+    public TopologyParams Params { get; }
+
+    /// <summary>Logical CPUs.</summary>
+    public int Cpus { get; }
+
+    /// <summary>The socket of <paramref name="cpu"/>.</summary>
+    public int SocketOf(int cpu) => CoreOf(cpu) / Params.CoresPerSocket;
+
+    /// <summary>The machine-wide core index of <paramref name="cpu"/>.</summary>
+    public int CoreOf(int cpu) => cpu % _cores;
+
+    /// <summary>The distance between two CPUs.</summary>
+    public CpuDistance Distance(int a, int b)
+    {
+        if (a == b)
+            return CpuDistance.Self;
+        if (CoreOf(a) == CoreOf(b))
+            return CpuDistance.SmtSibling;
+        return SocketOf(a) == SocketOf(b) ? CpuDistance.SameSocket : CpuDistance.CrossSocket;
+    }
+}
