@@ -1,0 +1,373 @@
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Hardware;
+
+/// <summary>Where a CPU's time goes; the categories of one CPU sum to the elapsed time.</summary>
+public enum TimeCategory
+{
+    /// <summary>The workload's own instructions (user and kernel), excluding translation misses.</summary>
+    Workload,
+
+    /// <summary>Kernel work of the mechanism under study: syscalls, faults, attribute changes, page-table updates.</summary>
+    Kernel,
+
+    /// <summary>Interrupt entry and exit.</summary>
+    Interrupt,
+
+    /// <summary>Flush work: sending IPIs, invalidating, waiting for acknowledgments.</summary>
+    Flush,
+
+    /// <summary>Translation misses: STLB hits, page walks, and the refills that follow a flush.</summary>
+    Walk,
+
+    /// <summary>Idle, including the exit latency of an idle state.</summary>
+    Idle,
+}
+
+/// <summary>A function queued on a CPU's call-single queue (a csd): run by the target, then acknowledged.</summary>
+public sealed class CallRequest(Cpu initiator, Func<Cpu, IEnumerable<Event>> function, Action<Cpu> acknowledge)
+{
+    /// <summary>The CPU that queued it.</summary>
+    public Cpu Initiator { get; } = initiator;
+
+    /// <summary>What the target runs (with interrupts off), e.g. flush_tlb_func.</summary>
+    public Func<Cpu, IEnumerable<Event>> Function { get; } = function;
+
+    /// <summary>csd_unlock: called by the target when the initiator may consider the request done.</summary>
+    public Action<Cpu> Acknowledge { get; } = acknowledge;
+}
+
+/// <summary>
+/// One logical CPU. Its behaviour is a program (a process) made of the primitives below; each primitive
+/// charges its time to a <see cref="TimeCategory"/>. Interrupts (IPIs) preempt <see cref="Run"/>,
+/// <see cref="Idle"/> and <see cref="SpinUntil"/>; inside <see cref="RunIrqsOff"/> and inside a handler they
+/// wait until interrupts are enabled again, as an IRQ-disabled section delays a real IPI.
+/// </summary>
+public sealed class Cpu
+{
+    private readonly Machine _machine;
+    private readonly long[] _timePs = new long[Enum.GetValues<TimeCategory>().Length];
+    private readonly List<CallRequest> _callQueue = [];
+    private long _accountedUntil;
+    private TimeCategory _waiting = TimeCategory.Idle;
+    private bool _interruptible;
+    private bool _ipiPending;
+    private TlbOutcome? _outcome;
+    private long _outcomeVersion = -1;
+    private double _refillDebtPs;
+    private double _refillWalks;
+
+    internal Cpu(Machine machine, int id)
+    {
+        _machine = machine;
+        Id = id;
+        Socket = machine.Topology.SocketOf(id);
+    }
+
+    /// <summary>Linux CPU number.</summary>
+    public int Id { get; }
+
+    /// <summary>Socket the CPU is on.</summary>
+    public int Socket { get; }
+
+    /// <summary>The machine.</summary>
+    public Machine Machine => _machine;
+
+    /// <summary>The process running this CPU's program, once started.</summary>
+    public Process? Process { get; internal set; }
+
+    /// <summary>How this CPU touches memory while busy.</summary>
+    public AccessProfile Profile { get; set; } = new();
+
+    /// <summary>The user address space whose page tables CR3 points at (loaded_mm), if any.</summary>
+    public AddressSpace? LoadedMm { get; internal set; }
+
+    /// <summary>In lazy TLB mode: running a kernel thread or idle with a user mm still loaded (cpu_tlbstate_shared.is_lazy).</summary>
+    public bool IsLazy { get; internal set; }
+
+    /// <summary>True while the CPU sits in an idle state.</summary>
+    public bool IsIdle { get; private set; }
+
+    /// <summary>True while an interrupt would wait (interrupts disabled or a handler running).</summary>
+    public bool IrqsDisabled => !_interruptible;
+
+    /// <summary>Time charged to <paramref name="category"/> so far.</summary>
+    public Duration TimeIn(TimeCategory category) => new(_timePs[(int)category]);
+
+    /// <summary>Time accounted so far (all categories).</summary>
+    public Duration Accounted => new(_timePs.Sum());
+
+    /// <summary>IPIs this CPU has taken (interrupt entries for function calls).</summary>
+    public long InterruptsTaken { get; private set; }
+
+    /// <summary>Page walks (translation misses) this CPU has done, refills included.</summary>
+    public double Walks { get; private set; }
+
+    /// <summary>TLB translations this CPU lost to flushes that it would have used again.</summary>
+    public double LiveEntriesLost { get; private set; }
+
+    /// <summary>The TLB behaviour of this CPU's profile under the current direct map.</summary>
+    public TlbOutcome Tlb
+    {
+        get
+        {
+            if (_outcome is null || _outcomeVersion != _machine.TranslationVersion)
+            {
+                _outcome = _machine.EvaluateTlb(Profile);
+                _outcomeVersion = _machine.TranslationVersion;
+            }
+            return _outcome;
+        }
+    }
+
+    // ---- Primitives of a CPU program ------------------------------------------------------------
+
+    /// <summary>Runs for <paramref name="time"/> with interrupts enabled, charging <paramref name="category"/>; interrupts are taken as they arrive and the rest of the time follows.</summary>
+    public IEnumerable<Event> Run(Duration time, TimeCategory category)
+    {
+        var sim = _machine.Simulation;
+        var remaining = time;
+        while (remaining.Picoseconds > 0 || _ipiPending)
+        {
+            if (_ipiPending)
+            {
+                foreach (var e in HandleInterrupts())
+                    yield return e;
+                continue;
+            }
+            _interruptible = true;
+            _waiting = category;
+            yield return sim.Timeout(remaining);
+            _interruptible = false;
+            if (Process!.TryTakeInterrupt(out var interrupt))
+            {
+                remaining = interrupt.Remaining ?? Duration.Zero;
+                Account(category);
+            }
+            else
+            {
+                remaining = Duration.Zero;
+                Account(category);
+            }
+        }
+    }
+
+    /// <summary>Runs for <paramref name="time"/> with interrupts disabled: an IPI arriving meanwhile is taken when the section ends.</summary>
+    public IEnumerable<Event> RunIrqsOff(Duration time, TimeCategory category)
+    {
+        foreach (var e in Spend(time, category))
+            yield return e;
+        foreach (var e in HandleInterrupts())
+            yield return e;
+    }
+
+    /// <summary>
+    /// Spends <paramref name="time"/> in the current interrupt state without taking interrupts at the end:
+    /// the building block of functions that run inside a handler or an IRQ-disabled section.
+    /// </summary>
+    public IEnumerable<Event> Spend(Duration time, TimeCategory category)
+    {
+        if (time.Picoseconds > 0)
+        {
+            _waiting = category;
+            yield return _machine.Simulation.Timeout(time);
+            Account(category);
+        }
+    }
+
+    /// <summary>
+    /// Workload execution of <paramref name="work"/> (instruction time without translation misses): the
+    /// translation misses of this CPU's profile under the current direct map, and any refills owed after a
+    /// flush, are added and charged to <see cref="TimeCategory.Walk"/>.
+    /// </summary>
+    public IEnumerable<Event> Work(Duration work)
+    {
+        var tlb = Tlb;
+        double seconds = work.TotalSeconds;
+        double walkPs = seconds * tlb.TranslationPsPerSecond(_machine.Walker) + _refillDebtPs;
+        Walks += seconds * tlb.WalksPerSecond() + _refillWalks;
+        _refillDebtPs = 0;
+        _refillWalks = 0;
+        foreach (var e in Run(work, TimeCategory.Workload))
+            yield return e;
+        foreach (var e in Run(new Duration((long)walkPs), TimeCategory.Walk))
+            yield return e;
+    }
+
+    /// <summary>
+    /// Idles for up to <paramref name="time"/> in the deepest idle state whose target residency fits (the
+    /// menu/teo governors' choice with a perfect prediction). An interrupt wakes the CPU: it pays the state's
+    /// exit latency, handles the interrupt, and goes back to idle for the rest of the time.
+    /// </summary>
+    public IEnumerable<Event> Idle(Duration time)
+    {
+        var sim = _machine.Simulation;
+        var end = sim.Now + time;
+        while (sim.Now < end || _ipiPending)
+        {
+            if (_ipiPending)
+            {
+                foreach (var e in HandleInterrupts())
+                    yield return e;
+                continue;
+            }
+            var state = ChooseIdleState(end - sim.Now);
+            IsIdle = true;
+            _interruptible = true;
+            _waiting = TimeCategory.Idle;
+            yield return sim.Timeout(end - sim.Now);
+            _interruptible = false;
+            IsIdle = false;
+            bool woken = Process!.TryTakeInterrupt(out _);
+            Account(TimeCategory.Idle);
+            if (state.FlushesTlb)
+                LoseEntries(_ => true);
+            if (woken)
+            {
+                _waiting = TimeCategory.Idle;
+                yield return sim.Timeout(state.ExitLatency);
+                Account(TimeCategory.Idle);
+            }
+        }
+    }
+
+    /// <summary>Spins with interrupts enabled until <paramref name="done"/> has happened (csd_lock_wait), taking interrupts meanwhile.</summary>
+    public IEnumerable<Event> SpinUntil(Event done, TimeCategory category)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        while (!done.IsProcessed || _ipiPending)
+        {
+            if (_ipiPending)
+            {
+                foreach (var e in HandleInterrupts())
+                    yield return e;
+                continue;
+            }
+            _interruptible = true;
+            _waiting = category;
+            yield return done;
+            _interruptible = false;
+            Process!.TryTakeInterrupt(out _);
+            Account(category);
+        }
+    }
+
+    // ---- TLB state ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Drops the cached translations that <paramref name="lost"/> selects (a full flush: user entries; a global
+    /// flush: all), adding the refills of the live ones to what the next <see cref="Work"/> pays. Refills of a
+    /// full flush find the paging-structure caches empty and read every level.
+    /// </summary>
+    public void LoseEntries(Func<UnitClass, bool> lost)
+    {
+        var tlb = Tlb;
+        double live = tlb.LiveEntries(lost);
+        LiveEntriesLost += live;
+        _refillWalks += live;
+        _refillDebtPs += tlb.RefillPs(lost, _machine.Walker);
+    }
+
+    /// <summary>Drops <paramref name="pages"/> translations by INVLPG at kernel direct-map addresses: each invalidates the mapping that covers its address, which is live with the average liveness of that page size's kernel units.</summary>
+    public void LoseKernelPages(long pages, PageSize mappedBy)
+    {
+        if (pages <= 0)
+            return;
+        var tlb = Tlb;
+        double unitsInMemory = _machine.DirectMap.Coverage(mappedBy) * _machine.DirectMap.Memory.Bytes / mappedBy.Bytes();
+        if (unitsInMemory <= 0)
+            return;
+        double livePerUnit = tlb.LiveEntries(c => c.Kernel && c.Size == mappedBy) / unitsInMemory;
+        double live = Math.Min(pages, unitsInMemory) * Math.Min(1, livePerUnit);
+        LiveEntriesLost += live;
+        _refillWalks += live;
+        _refillDebtPs += live * _machine.Walker.WalkPs(mappedBy);
+    }
+
+    // ---- Interrupts -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// Queues <paramref name="request"/> on this CPU's call-single queue (llist_add). Returns true when the
+    /// queue was empty, which is when the initiator must send an IPI; otherwise one is already on its way.
+    /// </summary>
+    public bool Enqueue(CallRequest request)
+    {
+        _callQueue.Add(request);
+        return _callQueue.Count == 1;
+    }
+
+    /// <summary>An IPI arrives: taken now if the CPU is interruptible, otherwise when it next enables interrupts.</summary>
+    internal void Deliver()
+    {
+        if (_ipiPending)
+            return; // the vector is already pending in the APIC
+        _ipiPending = true;
+        if (_interruptible && Process is { IsAlive: true } p)
+        {
+            _interruptible = false;
+            p.Interrupt("ipi");
+        }
+    }
+
+    /// <summary>
+    /// The CALL_FUNCTION vector (sysvec_call_function): interrupt entry, then flush_smp_call_function_queue
+    /// takes every queued request (llist_del_all) and runs each with interrupts off, acknowledging it after
+    /// its function (csd_unlock), or before it under the early-ack policy; then interrupt exit. Requests queued
+    /// after the take send a new IPI, taken after this one.
+    /// </summary>
+    private IEnumerable<Event> HandleInterrupts()
+    {
+        var sim = _machine.Simulation;
+        var cpu = _machine.Params.Cpu;
+        while (_ipiPending)
+        {
+            _ipiPending = false;
+            InterruptsTaken++;
+            _waiting = TimeCategory.Interrupt;
+            yield return sim.Timeout(cpu.InterruptEntry);
+            Account(TimeCategory.Interrupt);
+            var batch = _callQueue.ToArray();
+            _callQueue.Clear();
+            foreach (var request in batch)
+            {
+                if (_machine.EarlyAck)
+                    request.Acknowledge(this);
+                foreach (var e in request.Function(this))
+                    yield return e;
+                if (!_machine.EarlyAck)
+                    request.Acknowledge(this);
+            }
+            _waiting = TimeCategory.Interrupt;
+            yield return sim.Timeout(cpu.InterruptExit);
+            Account(TimeCategory.Interrupt);
+        }
+    }
+
+    /// <summary>
+    /// Charges the time since the last charge to what the CPU is doing now (idle when it has no program or
+    /// its program ended), so that <see cref="Accounted"/> equals the elapsed time.
+    /// </summary>
+    public void SettleAccounts() => Account(Process is { IsAlive: true } ? _waiting : TimeCategory.Idle);
+
+    /// <summary>Charges the time since the last charge to <paramref name="category"/>.</summary>
+    public void Account(TimeCategory category)
+    {
+        long now = _machine.Simulation.NowPicoseconds;
+        _timePs[(int)category] += now - _accountedUntil;
+        _accountedUntil = now;
+    }
+
+    private IdleState ChooseIdleState(Duration predicted)
+    {
+        var states = _machine.Params.Cpu.IdleStates;
+        var chosen = states[0];
+        foreach (var s in states)
+        {
+            if (s.TargetResidency <= predicted)
+                chosen = s;
+        }
+        return chosen;
+    }
+}

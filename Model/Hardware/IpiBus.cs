@@ -1,0 +1,65 @@
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Hardware;
+
+/// <summary>
+/// The APIC and interconnect: sends IPIs and carries acknowledgments back. x2APIC in physical destination
+/// mode writes the ICR once per target (__x2apic_send_IPI_mask); when every other online CPU is a target
+/// and shorthands are enabled, one all-but-self write does (native_send_call_func_ipi). Each IPI reaches its
+/// target after the ICR write that names it plus a delivery latency set by the distance.
+/// </summary>
+public sealed class IpiBus
+{
+    private readonly Machine _machine;
+
+    internal IpiBus(Machine machine) => _machine = machine;
+
+    /// <summary>IPIs sent (one per target, a shorthand counts each CPU it reaches).</summary>
+    public long IpisSent { get; private set; }
+
+    /// <summary>ICR writes made.</summary>
+    public long IcrWrites { get; private set; }
+
+    /// <summary>
+    /// Sends the call-function IPI from <paramref name="from"/> to <paramref name="targets"/> (in CPU order)
+    /// and returns the sender's time for the ICR writes, which the caller spends with interrupts off.
+    /// Deliveries are scheduled relative to now, as if the writes start now.
+    /// </summary>
+    public Duration Send(Cpu from, IReadOnlyList<Cpu> targets)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Count == 0)
+            return Duration.Zero;
+        var apic = _machine.Params.Apic;
+        bool shorthand = apic.UseShorthand && targets.Count == _machine.Cpus.Count - 1;
+        IpisSent += targets.Count;
+        if (shorthand)
+        {
+            IcrWrites++;
+            foreach (var t in targets)
+                DeliverAfter(t, apic.BroadcastWrite + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+            return apic.BroadcastWrite;
+        }
+        for (int i = 0; i < targets.Count; i++)
+        {
+            IcrWrites++;
+            var t = targets[i];
+            DeliverAfter(t, apic.IcrWrite * (i + 1) + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+        }
+        return apic.IcrWrite * targets.Count;
+    }
+
+    /// <summary>Calls <paramref name="arrived"/> when a cache line written by <paramref name="from"/> (an ack) reaches <paramref name="to"/>.</summary>
+    public void TransferLine(Cpu from, Cpu to, Action arrived)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        ArgumentNullException.ThrowIfNull(arrived);
+        var latency = _machine.Params.Apic.Ack(_machine.Topology.Distance(from.Id, to.Id));
+        _machine.Simulation.Timeout(latency).AddCallback(_ => arrived());
+    }
+
+    private void DeliverAfter(Cpu target, Duration latency) =>
+        _machine.Simulation.Timeout(latency).AddCallback(_ => target.Deliver());
+}

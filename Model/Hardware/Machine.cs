@@ -1,0 +1,96 @@
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Memory;
+
+namespace TlbSim.Model.Hardware;
+
+/// <summary>
+/// The simulated machine: CPUs on a topology, the IPI bus, the page walker and TLB model, and the physical
+/// memory's direct map (whose page sizes every CPU's kernel translations depend on).
+/// </summary>
+public sealed class Machine
+{
+    private readonly Dictionary<AccessProfile, TlbOutcome> _tlbCache = [];
+    private long _tlbCacheVersion;
+
+    /// <summary>Builds the machine; CPUs do nothing until given a program with <see cref="Start"/>.</summary>
+    public Machine(Simulation simulation, MachineParams parameters, DirectMap directMap, ITlbModel tlbModel)
+    {
+        ArgumentNullException.ThrowIfNull(simulation);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(directMap);
+        ArgumentNullException.ThrowIfNull(tlbModel);
+        var errors = parameters.Validate("machine").ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(parameters));
+        Simulation = simulation;
+        Params = parameters;
+        DirectMap = directMap;
+        TlbModel = tlbModel;
+        Topology = new Topology(parameters.Topology);
+        Walker = new PageWalker(parameters.Tlb, parameters.Cpu.Frequency);
+        Bus = new IpiBus(this);
+        Cpus = Enumerable.Range(0, Topology.Cpus).Select(i => new Cpu(this, i)).ToArray();
+    }
+
+    /// <summary>The engine.</summary>
+    public Simulation Simulation { get; }
+
+    /// <summary>The parameters.</summary>
+    public MachineParams Params { get; }
+
+    /// <summary>Sockets, cores, threads and distances.</summary>
+    public Topology Topology { get; }
+
+    /// <summary>The CPUs, by Linux number.</summary>
+    public IReadOnlyList<Cpu> Cpus { get; }
+
+    /// <summary>The APIC and interconnect.</summary>
+    public IpiBus Bus { get; }
+
+    /// <summary>Walk latencies.</summary>
+    public PageWalker Walker { get; }
+
+    /// <summary>How TLB behaviour is predicted.</summary>
+    public ITlbModel TlbModel { get; }
+
+    /// <summary>The kernel's direct map of physical memory.</summary>
+    public DirectMap DirectMap { get; }
+
+    /// <summary>Targets acknowledge a call on interrupt entry instead of after the function (set by the kernel's flush policy).</summary>
+    public bool EarlyAck { get; set; }
+
+    /// <summary>Bumped whenever the direct map's page sizes change, so CPUs re-evaluate their TLBs.</summary>
+    public long TranslationVersion { get; private set; }
+
+    /// <summary>Records that the direct map's page sizes changed.</summary>
+    public void DirectMapChanged() => TranslationVersion++;
+
+    /// <summary>Starts <paramref name="cpu"/> running <paramref name="program"/>.</summary>
+    public Process Start(Cpu cpu, Func<Cpu, IEnumerable<Event>> program)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        ArgumentNullException.ThrowIfNull(program);
+        if (cpu.Process is { IsAlive: true })
+            throw new InvalidOperationException($"cpu{cpu.Id} already runs a program");
+        var p = Simulation.Process(program(cpu), $"cpu{cpu.Id}");
+        cpu.Process = p;
+        return p;
+    }
+
+    /// <summary>The TLB behaviour of <paramref name="profile"/> under the current direct map, shared by CPUs with equal profiles until the direct map changes.</summary>
+    public TlbOutcome EvaluateTlb(AccessProfile profile)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        if (_tlbCacheVersion != TranslationVersion)
+        {
+            _tlbCache.Clear();
+            _tlbCacheVersion = TranslationVersion;
+        }
+        if (!_tlbCache.TryGetValue(profile, out var outcome))
+        {
+            outcome = TlbModel.Evaluate(Params.Tlb, profile.Classes(DirectMap, Params.Cpu.Pti));
+            _tlbCache[profile] = outcome;
+        }
+        return outcome;
+    }
+}

@@ -1,0 +1,93 @@
+using TlbSim.Model.Parameters;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Linux;
+
+/// <summary>How a TLB shootdown is carried out: the protocol variants tlbsim compares.</summary>
+public enum FlushPolicy
+{
+    /// <summary>Before Linux 5.13: the initiator flushes locally, then sends the IPIs (flush_tlb_others) and waits for every target to finish.</summary>
+    Synchronous,
+
+    /// <summary>Linux 5.13 and later (flush_tlb_multi): send the IPIs, flush locally while the targets work, then wait.</summary>
+    Concurrent,
+
+    /// <summary>Concurrent, and each target acknowledges on interrupt entry, before its flush (the early-ack proposal in the 2019 concurrent-flush series).</summary>
+    EarlyAck,
+
+    /// <summary>IPI-free broadcast invalidation (AMD INVLPGB + TLBSYNC; Intel RAR is the same shape): no interrupts, no target CPU time; the initiator waits for the broadcast to complete.</summary>
+    Broadcast,
+}
+
+/// <summary>The kernel's flush and page-attribute machinery, and the direct map's page sizes.</summary>
+public sealed record KernelParams : IParameters
+{
+    /// <summary>Pages above which a range flush becomes a full flush.</summary>
+    [Param("Above this many pages a range flush becomes one full flush (tlb_single_page_flush_ceiling)", Unit = "pages", Source = "arch/x86/mm/tlb.c: 33 since Linux 3.15; Documentation/arch/x86/tlb.rst")]
+    public int SinglePageFlushCeiling { get; init; } = 33;
+
+    /// <summary>The shootdown protocol.</summary>
+    [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack, broadcast (INVLPGB/RAR)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
+    public FlushPolicy Policy { get; init; } = FlushPolicy.Concurrent;
+
+    /// <summary>Cost of one INVLPGB.</summary>
+    [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published figure; taken as one INVLPG (~100 ns, tlb.c)")]
+    public Duration BroadcastIssue { get; init; } = Duration.FromNanoseconds(100);
+
+    /// <summary>TLBSYNC completion time.</summary>
+    [Param("Time from the last INVLPGB until TLBSYNC returns, when every CPU's TLB has processed it", Source = "no published figure; taken as the same-socket ack round (delivery of a line, 40 ns) plus one INVLPG at the far end (100 ns), doubled for the fabric round trip")]
+    public Duration BroadcastCompletion { get; init; } = Duration.FromNanoseconds(280);
+
+    /// <summary>Extra completion time across sockets.</summary>
+    [Param("Extra TLBSYNC time when the machine has more than one socket", Source = "cross- minus same-socket line transfer (120-40 ns)")]
+    public Duration BroadcastCrossSocketExtra { get; init; } = Duration.FromNanoseconds(80);
+
+    /// <summary>Pages per INVLPGB.</summary>
+    [Param("Pages one INVLPGB can invalidate (invlpgb_count_max)", Unit = "pages", Source = "CPUID 0x80000008 EDX[15:0]+1; 8 on Zen 3")]
+    public int BroadcastMaxPages { get; init; } = 8;
+
+    /// <summary>Use 1G pages in the direct map.</summary>
+    [Param("Map the direct map with 1G pages where possible (false is the nogbpages boot option: 2M pages)", Source = "arch/x86/mm/init.c direct_gbpages")]
+    public bool GbPages { get; init; } = true;
+
+    /// <summary>Force a 4K direct map.</summary>
+    [Param("Map the direct map with 4K pages only (as XPFO and debug_pagealloc force)", Source = "XPFO v1: gbpages off, 4K direct map")]
+    public bool Force4kDirectMap { get; init; }
+
+    /// <summary>Merge split regions back.</summary>
+    [Param("Collapse a split region back to a large page when all its pages have default attributes again (cpa_collapse_large_pages, only on the set_memory_rox path in mainline)", Source = "2025 execmem large ROX pages work; off by default: mainline never re-merges other splits")]
+    public bool Remerge { get; init; }
+
+    /// <summary>Per-page attribute change cost.</summary>
+    [Param("Work of __change_page_attr on one 4K page under cpa_lock (lookup_address, static_protections, set_pte_atomic)", Source = "no published figure; taken as ~one INVLPG (100 ns)")]
+    public Duration CpaPerPage { get; init; } = Duration.FromNanoseconds(100);
+
+    /// <summary>Large-page split cost.</summary>
+    [Param("Work of split_large_page: allocate a page-table page and fill its 512 entries, before the flush_tlb_all that follows", Source = "no published figure; alloc_pages (~200 ns) plus writing 4KiB of entries (~400 ns)")]
+    public Duration SplitWork { get; init; } = Duration.FromNanoseconds(600);
+
+    /// <summary>Anonymous page fault cost.</summary>
+    [Param("A write fault on a missing anonymous page: fault entry and exit, page allocation, clear_page, PTE install", Source = "derived from the 1-thread Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com, 661 ns): less the syscall round trip (192 ns), one INVLPG (100 ns) and zap_pte_range (70 ns)")]
+    public Duration AnonFault { get; init; } = Duration.FromNanoseconds(299);
+
+    /// <summary>Per-page unmap cost.</summary>
+    [Param("zap_pte_range work per present page: clear the PTE, update counters, queue the page for freeing", Source = "no published figure; taken as 70 ns (less than one INVLPG, more than a cache-missing store)")]
+    public Duration ZapPerPage { get; init; } = Duration.FromNanoseconds(70);
+
+    /// <summary>Per-page protection change cost.</summary>
+    [Param("change_protection work per present page (mprotect): rewrite the PTE", Source = "no published figure; taken equal to zap_per_page")]
+    public Duration ProtectPerPage { get; init; } = Duration.FromNanoseconds(70);
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path) =>
+        new[]
+        {
+            Check.Range(path, "single_page_flush_ceiling", SinglePageFlushCeiling, 0, 1 << 20),
+            Check.NonNegative(path, "broadcast_issue", BroadcastIssue), Check.NonNegative(path, "broadcast_completion", BroadcastCompletion),
+            Check.NonNegative(path, "broadcast_cross_socket_extra", BroadcastCrossSocketExtra),
+            Check.Range(path, "broadcast_max_pages", BroadcastMaxPages, 1, 1 << 16),
+            Check.NonNegative(path, "cpa_per_page", CpaPerPage), Check.NonNegative(path, "split_work", SplitWork),
+            Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zap_per_page", ZapPerPage),
+            Check.NonNegative(path, "protect_per_page", ProtectPerPage),
+        }.SelectMany(x => x);
+}

@@ -1,0 +1,282 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Linux;
+
+/// <summary>
+/// The x86 kernel's TLB flush machinery on a <see cref="Machine"/>. Each method is a CPU program fragment
+/// (run it with <c>foreach (var e in ...) yield return e;</c> from that CPU's program) and follows the
+/// kernel function it is named after.
+/// </summary>
+public sealed partial class LinuxKernel
+{
+    private readonly Dictionary<(int Cpu, int Mm), long> _cpuTlbGen = [];
+
+    /// <summary>Boots the kernel's flush machinery on <paramref name="machine"/>.</summary>
+    public LinuxKernel(Machine machine, KernelParams parameters)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(parameters);
+        var errors = parameters.Validate("kernel").ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(parameters));
+        Machine = machine;
+        Params = parameters;
+        machine.EarlyAck = parameters.Policy == FlushPolicy.EarlyAck;
+        CpaLock = new Resource(machine.Simulation, 1);
+    }
+
+    /// <summary>The machine.</summary>
+    public Machine Machine { get; }
+
+    /// <summary>The parameters.</summary>
+    public KernelParams Params { get; }
+
+    /// <summary>cpa_lock: serialises page-attribute changes and the splits they cause.</summary>
+    public Resource CpaLock { get; }
+
+    /// <summary>Shootdown rounds that reached at least one other CPU (IPIs or a broadcast).</summary>
+    public long Shootdowns { get; private set; }
+
+    /// <summary>Full or global flushes executed, summed over CPUs.</summary>
+    public long FullFlushes { get; private set; }
+
+    /// <summary>Single-page invalidations (INVLPG) executed, summed over CPUs.</summary>
+    public long PageInvalidations { get; private set; }
+
+    private Simulation Sim => Machine.Simulation;
+
+    // ---- arch/x86/mm/tlb.c ------------------------------------------------------------------------
+
+    /// <summary>
+    /// flush_tlb_mm_range: bumps the mm's generation; targets the CPUs in mm_cpumask that have the mm loaded
+    /// and are not lazy (should_flush_tlb), or every CPU in the mask when page tables were freed; more than
+    /// tlb_single_page_flush_ceiling pages becomes a full flush. The local flush runs only if the mm is loaded
+    /// here. Lazy CPUs skipped now flush fully when they switch back (switch_mm_irqs_off's tlb_gen check).
+    /// </summary>
+    public IEnumerable<Event> FlushTlbMmRange(Cpu me, AddressSpace mm, long pages, bool freedTables)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        ArgumentNullException.ThrowIfNull(mm);
+        long gen = mm.BumpGeneration();
+        bool full = pages > Params.SinglePageFlushCeiling;
+        var targets = new List<Cpu>();
+        foreach (int id in mm.CpuMask)
+        {
+            var cpu = Machine.Cpus[id];
+            if (cpu == me)
+                continue;
+            if (freedTables || (!cpu.IsLazy && cpu.LoadedMm == mm))
+                targets.Add(cpu);
+        }
+        bool local = me.LoadedMm == mm && !me.IsLazy;
+        IEnumerable<Event> Func(Cpu cpu) => FlushTlbFunc(cpu, mm, gen, full ? -1 : pages);
+        if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
+        {
+            return BroadcastFlush(me, full ? -1 : pages, cpu =>
+            {
+                if (mm.CpuMask.Contains(cpu.Id))
+                    LoseUser(cpu, mm, gen, full);
+            });
+        }
+        if (targets.Count == 0)
+            return local ? RunLocal(me, Func) : [];
+        return OnEachCpuMask(me, targets, Func, runLocal: local);
+    }
+
+    /// <summary>
+    /// flush_tlb_kernel_range: every online CPU, idle and lazy ones included (on_each_cpu, no condition);
+    /// up to tlb_single_page_flush_ceiling pages are invalidated one by one (do_kernel_range_flush), more
+    /// become a global flush on each CPU (do_flush_tlb_all). <paramref name="mappedBy"/> is the page size that
+    /// maps the range now, which decides what each INVLPG knocks out.
+    /// </summary>
+    public IEnumerable<Event> FlushTlbKernelRange(Cpu me, long pages, PageSize mappedBy)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        bool full = pages > Params.SinglePageFlushCeiling;
+        if (full)
+            return FlushTlbAll(me);
+        if (Params.Policy == FlushPolicy.Broadcast)
+            return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
+        return OnEachCpuMask(me, Others(me), cpu => KernelRangeFunc(cpu, pages, mappedBy), runLocal: true);
+    }
+
+    /// <summary>flush_tlb_all: a global flush (__flush_tlb_all) on every online CPU, idle ones included.</summary>
+    public IEnumerable<Event> FlushTlbAll(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        if (Params.Policy == FlushPolicy.Broadcast)
+            return BroadcastFlush(me, -1, GlobalLoss);
+        return OnEachCpuMask(me, Others(me), DoFlushTlbAll, runLocal: true);
+    }
+
+    /// <summary>
+    /// switch_mm_irqs_off: loads <paramref name="next"/> on <paramref name="cpu"/> (a CR3 write, with interrupts
+    /// off), leaving lazy mode; if the CPU's copy of the mm's generation is stale (it skipped flushes while
+    /// lazy or away), the CR3 write flushes that PCID.
+    /// </summary>
+    public IEnumerable<Event> SwitchMm(Cpu cpu, AddressSpace next)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        ArgumentNullException.ThrowIfNull(next);
+        bool stale = _cpuTlbGen.GetValueOrDefault((cpu.Id, next.Id)) < next.TlbGeneration;
+        cpu.IsLazy = false;
+        cpu.LoadedMm = next;
+        next.AddCpu(cpu.Id);
+        _cpuTlbGen[(cpu.Id, next.Id)] = next.TlbGeneration;
+        var cr3 = Machine.Params.Cpu.Frequency.Cycles(Machine.Params.Tlb.Cr3WriteCycles);
+        if (stale)
+        {
+            FullFlushes++;
+            cpu.LoseEntries(c => !c.Global);
+        }
+        return cpu.RunIrqsOff(cr3, stale ? TimeCategory.Flush : TimeCategory.Kernel);
+    }
+
+    /// <summary>enter_lazy_tlb: the CPU switches to a kernel thread or idle and keeps the user mm loaded, lazily.</summary>
+    public static void EnterLazyTlb(Cpu cpu)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        if (cpu.LoadedMm is not null)
+            cpu.IsLazy = true;
+    }
+
+    // ---- kernel/smp.c -----------------------------------------------------------------------------
+
+    /// <summary>
+    /// smp_call_function_many_cond with SCF_WAIT (on_each_cpu_mask): queue a csd on each target's call-single
+    /// queue, send an IPI to the targets whose queue was empty, run the function locally (after the IPIs under
+    /// the concurrent policies, before them under the synchronous one), then spin with interrupts enabled until
+    /// every target has acknowledged (csd_lock_wait).
+    /// </summary>
+    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, Func<Cpu, IEnumerable<Event>> function, bool runLocal)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(function);
+        if (runLocal && Params.Policy == FlushPolicy.Synchronous)
+        {
+            foreach (var e in RunLocal(me, function))
+                yield return e;
+        }
+        if (targets.Count > 0)
+        {
+            Shootdowns++;
+            var done = new Event(Sim);
+            int pending = targets.Count;
+            void Arrived()
+            {
+                if (--pending == 0)
+                    done.Succeed();
+            }
+            var needIpi = new List<Cpu>(targets.Count);
+            foreach (var t in targets)
+            {
+                if (t.Enqueue(new CallRequest(me, function, target => Machine.Bus.TransferLine(target, me, Arrived))))
+                    needIpi.Add(t);
+            }
+            var sendTime = Machine.Bus.Send(me, needIpi);
+            foreach (var e in me.RunIrqsOff(sendTime, TimeCategory.Flush))
+                yield return e;
+            if (runLocal && Params.Policy != FlushPolicy.Synchronous)
+            {
+                foreach (var e in RunLocal(me, function))
+                    yield return e;
+            }
+            foreach (var e in me.SpinUntil(done, TimeCategory.Flush))
+                yield return e;
+        }
+        else if (runLocal && Params.Policy != FlushPolicy.Synchronous)
+        {
+            foreach (var e in RunLocal(me, function))
+                yield return e;
+        }
+    }
+
+    private static IEnumerable<Event> RunLocal(Cpu me, Func<Cpu, IEnumerable<Event>> function)
+    {
+        // local_irq_save; func(info); local_irq_restore
+        foreach (var e in function(me))
+            yield return e;
+        foreach (var e in me.RunIrqsOff(Duration.Zero, TimeCategory.Flush))
+            yield return e;
+    }
+
+    // ---- Flush functions run on each CPU (interrupts off) -------------------------------------------
+
+    /// <summary>flush_tlb_func: INVLPG per page, or a full flush of the mm's PCID (CR3 write), then record the generation.</summary>
+    private IEnumerable<Event> FlushTlbFunc(Cpu cpu, AddressSpace mm, long gen, long pages)
+    {
+        foreach (var e in cpu.Spend(LocalFlushTime(pages, global: false), TimeCategory.Flush))
+            yield return e;
+        if (pages > 0)
+            PageInvalidations += pages;
+        LoseUser(cpu, mm, gen, full: pages < 0);
+    }
+
+    private void LoseUser(Cpu cpu, AddressSpace mm, long gen, bool full)
+    {
+        _cpuTlbGen[(cpu.Id, mm.Id)] = Math.Max(_cpuTlbGen.GetValueOrDefault((cpu.Id, mm.Id)), gen);
+        if (full)
+        {
+            FullFlushes++;
+            // A CR3 write drops the PCID's non-global entries; the unmapped pages of a range flush are not refilled.
+            cpu.LoseEntries(c => !c.Global);
+        }
+    }
+
+    /// <summary>do_kernel_range_flush: flush_tlb_one_kernel (INVLPG) for each page.</summary>
+    private IEnumerable<Event> KernelRangeFunc(Cpu cpu, long pages, PageSize mappedBy)
+    {
+        foreach (var e in cpu.Spend(LocalFlushTime(pages, global: false), TimeCategory.Flush))
+            yield return e;
+        PageInvalidations += pages;
+        cpu.LoseKernelPages(pages, mappedBy);
+    }
+
+    /// <summary>do_flush_tlb_all: __flush_tlb_all, dropping global entries too.</summary>
+    private IEnumerable<Event> DoFlushTlbAll(Cpu cpu)
+    {
+        foreach (var e in cpu.Spend(LocalFlushTime(-1, global: true), TimeCategory.Flush))
+            yield return e;
+        GlobalLoss(cpu);
+    }
+
+    private void GlobalLoss(Cpu cpu)
+    {
+        FullFlushes++;
+        cpu.LoseEntries(_ => true);
+    }
+
+    /// <summary>Time of a flush on one CPU: INVLPG per page, or one CR3 write / global flush (pages &lt; 0).</summary>
+    private Duration LocalFlushTime(long pages, bool global)
+    {
+        var tlb = Machine.Params.Tlb;
+        var clock = Machine.Params.Cpu.Frequency;
+        return pages < 0 ? clock.Cycles(global ? tlb.GlobalFlushCycles : tlb.Cr3WriteCycles) : tlb.Invlpg * pages;
+    }
+
+    // ---- Broadcast invalidation (INVLPGB + TLBSYNC) -----------------------------------------------
+
+    /// <summary>
+    /// broadcast_tlb_flush / invlpgb_flush_all: the initiator issues INVLPGB (one per invlpgb_count_max pages,
+    /// one for a full flush), every TLB in the machine drops the entries with no interrupt and no CPU time,
+    /// and TLBSYNC waits until all have done so.
+    /// </summary>
+    private IEnumerable<Event> BroadcastFlush(Cpu me, long pages, Action<Cpu> loss)
+    {
+        Shootdowns++;
+        long instructions = pages < 0 ? 1 : (pages + Params.BroadcastMaxPages - 1) / Params.BroadcastMaxPages;
+        foreach (var e in me.RunIrqsOff(Params.BroadcastIssue * instructions, TimeCategory.Flush))
+            yield return e;
+        foreach (var cpu in Machine.Cpus)
+            loss(cpu);
+        var sync = Params.BroadcastCompletion + (Machine.Params.Topology.Sockets > 1 ? Params.BroadcastCrossSocketExtra : Duration.Zero);
+        foreach (var e in me.Run(sync, TimeCategory.Flush))
+            yield return e;
+    }
+
+    private List<Cpu> Others(Cpu me) => Machine.Cpus.Where(c => c != me).ToList();
+}

@@ -1,0 +1,209 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+using Xunit;
+
+namespace TlbSim.Tests.Model.Linux;
+
+/// <summary>Does each flush primitive pick the targets, send the IPIs and wait the way Linux's code does?</summary>
+public class FlushProtocolTests
+{
+    [Fact]
+    public void A_shootdown_with_no_remote_CPU_sends_no_IPI()
+    {
+        var h = new Harness(Harness.Cpus(4));
+        var mm = h.MmOn(0);
+        var t = h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        for (int i = 1; i < 4; i++)
+            h.Busy(i);
+        h.RunFor(100);
+        Assert.Equal(0, h.Machine.Bus.IpisSent);
+        Assert.Equal(0, h.Kernel.Shootdowns);
+        Assert.Equal(1, h.Kernel.PageInvalidations); // the local INVLPG
+        Assert.Equal(h.Machine.Params.Tlb.Invlpg, t.Latency);
+    }
+
+    [Fact]
+    public void A_kernel_range_flush_sends_one_IPI_to_every_other_online_CPU_idle_ones_included_and_waits_for_all()
+    {
+        var h = new Harness(Harness.Cpus(8));
+        var acked = new List<Duration>();
+        var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
+        for (int i = 1; i < 8; i++)
+        {
+            if (i % 2 == 0)
+                h.Idle(i);
+            else
+                h.Busy(i);
+        }
+        h.RunFor(1000);
+        Assert.Equal(7, h.Machine.Bus.IpisSent);
+        Assert.Equal(1, h.Machine.Bus.IcrWrites); // all-but-self shorthand
+        for (int i = 1; i < 8; i++)
+            Assert.Equal(1, h[i].InterruptsTaken);
+        // The slowest target is an idle one: it pays the C-state exit latency before its handler runs.
+        var apic = h.Machine.Params.Apic;
+        var cpu = h.Machine.Params.Cpu;
+        var slowest = apic.BroadcastWrite + apic.SameSocketDelivery + cpu.IdleStates[^1].ExitLatency + cpu.InterruptEntry
+            + h.Machine.Params.Tlb.Invlpg + apic.SameSocketAck;
+        Assert.Equal(slowest, t.Latency);
+    }
+
+    [Fact]
+    public void An_mm_flush_skips_lazy_CPUs_unless_page_tables_were_freed()
+    {
+        foreach (bool freed in new[] { false, true })
+        {
+            var h = new Harness(Harness.Cpus(4, shorthand: false));
+            var mm = h.MmOn(0, 1, 2, 3);
+            LinuxKernel.EnterLazyTlb(h[2]);
+            h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: freed));
+            h.Busy(1);
+            h.Idle(2);
+            h.Busy(3);
+            h.RunFor(1000);
+            Assert.Equal(freed ? 3 : 2, h.Machine.Bus.IpisSent);
+            Assert.Equal(freed ? 1 : 0, h[2].InterruptsTaken);
+        }
+    }
+
+    [Fact]
+    public void A_lazy_CPU_that_skipped_a_flush_flushes_fully_when_it_switches_back()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        var mm = h.MmOn(0, 1);
+        LinuxKernel.EnterLazyTlb(h[1]);
+        h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        h.Once(1, c => h.Kernel.SwitchMm(c, mm), startUs: 50);
+        h.RunFor(200);
+        Assert.Equal(0, h.Machine.Bus.IpisSent);
+        Assert.Equal(1, h.Kernel.FullFlushes);
+        Assert.False(h[1].IsLazy);
+    }
+
+    [Fact]
+    public void A_target_inside_an_IRQ_disabled_section_delays_the_initiator_by_the_rest_of_that_section()
+    {
+        Duration Latency(bool irqsOff)
+        {
+            var h = new Harness(Harness.Cpus(2));
+            var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K), startUs: 1);
+            if (irqsOff)
+                h.Machine.Start(h[1], c => c.RunIrqsOff(Duration.FromMicroseconds(20), TimeCategory.Kernel).Concat(c.Work(Duration.FromMicroseconds(100))));
+            else
+                h.Machine.Start(h[1], c => c.Work(Duration.FromMicroseconds(120)));
+            h.RunFor(200);
+            return t.Latency;
+        }
+        var free = Latency(false);
+        var blocked = Latency(true);
+        var h0 = new Harness(Harness.Cpus(2));
+        var apic = h0.Machine.Params.Apic;
+        // The IPI arrives at 1 us + send + delivery; the section ends at 20 us; the handler then runs as before.
+        var arrival = Duration.FromMicroseconds(1) + apic.BroadcastWrite + apic.SameSocketDelivery;
+        Assert.Equal(free + (Duration.FromMicroseconds(20) - arrival), blocked);
+    }
+
+    [Fact]
+    public void More_than_33_pages_gives_one_full_flush_instead_of_per_page_flushes()
+    {
+        foreach (int pages in new[] { 33, 34 })
+        {
+            var h = new Harness(Harness.Cpus(4));
+            h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, pages, PageSize.Size4K));
+            for (int i = 1; i < 4; i++)
+                h.Busy(i);
+            h.RunFor(1000);
+            Assert.Equal(pages == 33 ? 4 * 33 : 0, h.Kernel.PageInvalidations);
+            Assert.Equal(pages == 33 ? 0 : 4, h.Kernel.FullFlushes);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void Initiator_latency_with_N_targets_is_at_least_the_send_cost_plus_the_slowest_acknowledgment(int n)
+    {
+        var h = new Harness(Harness.Cpus(8, shorthand: false));
+        var targets = Enumerable.Range(1, n).ToArray();
+        var mm = h.MmOn([0, .. targets]);
+        var t = h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        for (int i = 1; i < 8; i++)
+            h.Busy(i);
+        h.RunFor(1000);
+        var apic = h.Machine.Params.Apic;
+        var send = apic.IcrWrite * n;
+        var slowestAck = apic.SameSocketAck;
+        Assert.True(t.Latency >= send + slowestAck, $"{t.Latency} < {send} + {slowestAck}");
+        // The exact critical path: the last target's ICR write, its delivery, entry, INVLPG and ack.
+        var critical = apic.IcrWrite * n + apic.SameSocketDelivery + h.Machine.Params.Cpu.InterruptEntry + h.Machine.Params.Tlb.Invlpg + apic.SameSocketAck;
+        Assert.Equal(critical, t.Latency);
+        Assert.Equal(n, h.Machine.Bus.IpisSent);
+    }
+
+    [Fact]
+    public void Concurrent_initiators_share_one_IPI_per_target_and_the_target_serves_both_in_one_interrupt()
+    {
+        var h = new Harness(Harness.Cpus(3, shorthand: false));
+        var a = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K), startUs: 1);
+        var b = h.Once(1, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K), startUs: 1);
+        h.Busy(2);
+        h.RunFor(1000);
+        Assert.NotNull(a.End);
+        Assert.NotNull(b.End);
+        // cpu2's queue was empty only for the first initiator: 2 + 1 IPIs instead of 4.
+        Assert.Equal(3, h.Machine.Bus.IpisSent);
+        Assert.Equal(1, h[2].InterruptsTaken);
+    }
+
+    [Fact]
+    public void Broadcast_invalidation_sends_no_IPI_and_takes_no_target_time()
+    {
+        var h = new Harness(Harness.Cpus(8), new KernelParams { Policy = FlushPolicy.Broadcast });
+        var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
+        for (int i = 1; i < 8; i++)
+            h.Busy(i);
+        h.RunFor(1000);
+        Assert.Equal(0, h.Machine.Bus.IpisSent);
+        Assert.All(Enumerable.Range(1, 7), i => Assert.Equal(Duration.Zero, h[i].TimeIn(TimeCategory.Interrupt)));
+        Assert.Equal(h.Kernel.Params.BroadcastIssue + h.Kernel.Params.BroadcastCompletion, t.Latency);
+    }
+
+    [Fact]
+    public void Early_acknowledgment_shortens_the_initiator_wait_by_the_target_flush()
+    {
+        // One page: the remote path (delivery, entry, INVLPG, ack) is longer than the local INVLPG under both policies.
+        Duration Latency(FlushPolicy policy)
+        {
+            var h = new Harness(Harness.Cpus(2), new KernelParams { Policy = policy });
+            var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
+            h.Busy(1);
+            h.RunFor(1000);
+            return t.Latency;
+        }
+        var invlpg = new TlbParams().Invlpg;
+        Assert.Equal(invlpg, Latency(FlushPolicy.Concurrent) - Latency(FlushPolicy.EarlyAck));
+    }
+
+    [Fact]
+    public void Every_CPU_time_account_sums_to_the_elapsed_time()
+    {
+        var h = new Harness(Harness.Cpus(4));
+        h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 40, PageSize.Size4K));
+        h.Busy(1);
+        h.Idle(2);
+        h.Machine.Start(h[3], c => c.RunIrqsOff(Duration.FromMicroseconds(5), TimeCategory.Kernel).Concat(c.Idle(Duration.FromMicroseconds(500))));
+        h.RunFor(300);
+        foreach (var cpu in h.Machine.Cpus)
+        {
+            cpu.SettleAccounts();
+            var sum = Enum.GetValues<TimeCategory>().Select(cpu.TimeIn).Aggregate(Duration.Zero, (x, y) => x + y);
+            Assert.Equal(h.Sim.Now, sum);
+        }
+        Assert.True(h[0].TimeIn(TimeCategory.Flush) > Duration.Zero);
+        Assert.True(h[1].TimeIn(TimeCategory.Walk) > Duration.Zero);
+        Assert.True(h[2].TimeIn(TimeCategory.Interrupt) > Duration.Zero);
+    }
+}
