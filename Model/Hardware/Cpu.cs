@@ -105,6 +105,9 @@ public sealed class Cpu
     /// <summary>Page walks (translation misses) this CPU has done, refills included.</summary>
     public double Walks { get; private set; }
 
+    /// <summary>Steady-state page walks for kernel direct-map data (refills excluded).</summary>
+    public double KernelWalks { get; private set; }
+
     /// <summary>TLB translations this CPU lost to flushes that it would have used again.</summary>
     public double LiveEntriesLost { get; private set; }
 
@@ -188,6 +191,7 @@ public sealed class Cpu
         double seconds = work.TotalSeconds;
         double walkPs = seconds * tlb.TranslationPsPerSecond(_machine.Walker) + _refillDebtPs;
         Walks += seconds * tlb.WalksPerSecond() + _refillWalks;
+        KernelWalks += seconds * tlb.WalksPerSecond(c => c.Kernel);
         _refillDebtPs = 0;
         _refillWalks = 0;
         foreach (var e in Run(work, TimeCategory.Workload))
