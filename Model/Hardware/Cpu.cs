@@ -56,6 +56,7 @@ public sealed class Cpu
     private bool _ipiPending;
     private TlbOutcome? _outcome;
     private long _outcomeVersion = -1;
+    private double[] _resident = [];
     private double _refillDebtPs;
     private double _refillWalks;
 
@@ -118,8 +119,15 @@ public sealed class Cpu
         {
             if (_outcome is null || _outcomeVersion != _machine.TranslationVersion)
             {
+                var previous = _outcome;
                 _outcome = _machine.EvaluateTlb(Profile);
                 _outcomeVersion = _machine.TranslationVersion;
+                if (previous is null || previous.Classes.Count != _outcome.Classes.Count)
+                {
+                    // New unit classes start warm, except where the old classes had been flushed and not refilled.
+                    double mean = _resident.Length == 0 ? 1 : _resident.Average();
+                    _resident = Enumerable.Repeat(mean, _outcome.Classes.Count).ToArray();
+                }
             }
             return _outcome;
         }
@@ -194,6 +202,9 @@ public sealed class Cpu
         KernelWalks += seconds * tlb.WalksPerSecond(c => c.Kernel);
         _refillDebtPs = 0;
         _refillWalks = 0;
+        // Busy time refills what flushes emptied: a class's live entries come back at its access rate.
+        for (int k = 0; k < _resident.Length; k++)
+            _resident[k] += (1 - _resident[k]) * -double.ExpM1(-tlb.Classes[k].Rate * seconds);
         foreach (var e in Run(work, TimeCategory.Workload))
             yield return e;
         foreach (var e in Run(new Duration((long)walkPs), TimeCategory.Walk))
@@ -262,19 +273,29 @@ public sealed class Cpu
 
     /// <summary>
     /// Drops the cached translations that <paramref name="lost"/> selects (a full flush: user entries; a global
-    /// flush: all), adding the refills of the live ones to what the next <see cref="Work"/> pays. Refills of a
-    /// full flush find the paging-structure caches empty and read every level.
+    /// flush: all). The live ones among them that had been refilled since the last loss are owed as refills,
+    /// paid by the next <see cref="Work"/>; refills right after a full flush find the paging-structure caches
+    /// empty too and read every level.
     /// </summary>
     public void LoseEntries(Func<UnitClass, bool> lost)
     {
         var tlb = Tlb;
-        double live = tlb.LiveEntries(lost);
-        LiveEntriesLost += live;
-        _refillWalks += live;
-        _refillDebtPs += tlb.RefillPs(lost, _machine.Walker);
+        for (int k = 0; k < tlb.Classes.Count; k++)
+        {
+            var c = tlb.Classes[k];
+            if (!lost(c))
+                continue;
+            double live = c.Count * tlb.Live[k] * _resident[k];
+            _resident[k] = 0;
+            Owe(live, live * _machine.Walker.RefillWalkPs(c.Size));
+        }
     }
 
-    /// <summary>Drops <paramref name="pages"/> translations by INVLPG at kernel direct-map addresses: each invalidates the mapping that covers its address, which is live with the average liveness of that page size's kernel units.</summary>
+    /// <summary>
+    /// Drops the translations of <paramref name="pages"/> consecutive 4K kernel direct-map pages by INVLPG. Each
+    /// INVLPG invalidates the mapping that covers its address, so the pages knock out ceil(pages x 4K / size)
+    /// mappings of <paramref name="mappedBy"/>; each is live with the average liveness of that size's kernel units.
+    /// </summary>
     public void LoseKernelPages(long pages, PageSize mappedBy)
     {
         if (pages <= 0)
@@ -283,11 +304,23 @@ public sealed class Cpu
         double unitsInMemory = _machine.DirectMap.Coverage(mappedBy) * _machine.DirectMap.Memory.Bytes / mappedBy.Bytes();
         if (unitsInMemory <= 0)
             return;
-        double livePerUnit = tlb.LiveEntries(c => c.Kernel && c.Size == mappedBy) / unitsInMemory;
-        double live = Math.Min(pages, unitsInMemory) * Math.Min(1, livePerUnit);
-        LiveEntriesLost += live;
-        _refillWalks += live;
-        _refillDebtPs += live * _machine.Walker.WalkPs(mappedBy);
+        double mappings = Math.Min(Math.Ceiling(pages * 4096.0 / mappedBy.Bytes()), unitsInMemory);
+        double live = 0;
+        for (int k = 0; k < tlb.Classes.Count; k++)
+        {
+            var c = tlb.Classes[k];
+            if (c.Kernel && c.Size == mappedBy)
+                live += c.Count * tlb.Live[k] * _resident[k];
+        }
+        live = mappings * Math.Min(1, live / unitsInMemory);
+        Owe(live, live * _machine.Walker.WalkPs(mappedBy));
+    }
+
+    private void Owe(double walks, double ps)
+    {
+        LiveEntriesLost += walks;
+        _refillWalks += walks;
+        _refillDebtPs += ps;
     }
 
     // ---- Interrupts -----------------------------------------------------------------------------
@@ -308,10 +341,16 @@ public sealed class Cpu
         if (_ipiPending)
             return; // the vector is already pending in the APIC
         _ipiPending = true;
-        if (_interruptible && Process is { IsAlive: true } p)
+        if (Process is null)
+        {
+            // A CPU nobody gave a program sits idle: the IPI wakes it and its idle loop handles it.
+            _machine.Start(this, c => c.IdleForever());
+            return;
+        }
+        if (_interruptible && Process.IsAlive)
         {
             _interruptible = false;
-            p.Interrupt("ipi");
+            Process.Interrupt("ipi");
         }
     }
 
@@ -354,6 +393,16 @@ public sealed class Cpu
     /// its program ended), so that <see cref="Accounted"/> equals the elapsed time.
     /// </summary>
     public void SettleAccounts() => Account(Process is { IsAlive: true } ? _waiting : TimeCategory.Idle);
+
+    /// <summary>Idles forever, waking for interrupts: what a CPU does with no program of its own.</summary>
+    public IEnumerable<Event> IdleForever()
+    {
+        while (true)
+        {
+            foreach (var e in Idle(Duration.FromMilliseconds(100)))
+                yield return e;
+        }
+    }
 
     /// <summary>Charges the time since the last charge to <paramref name="category"/>.</summary>
     public void Account(TimeCategory category)

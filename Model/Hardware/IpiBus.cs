@@ -32,7 +32,8 @@ public sealed class IpiBus
         if (targets.Count == 0)
             return Duration.Zero;
         var apic = _machine.Params.Apic;
-        bool shorthand = apic.UseShorthand && targets.Count == _machine.Cpus.Count - 1;
+        // One target goes through send_call_function_single_ipi, which never uses a shorthand.
+        bool shorthand = apic.UseShorthand && targets.Count > 1 && targets.Count == _machine.Cpus.Count - 1;
         IpisSent += targets.Count;
         if (shorthand)
         {

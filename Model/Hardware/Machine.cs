@@ -59,6 +59,9 @@ public sealed class Machine
     /// <summary>Targets acknowledge a call on interrupt entry instead of after the function (set by the kernel's flush policy).</summary>
     public bool EarlyAck { get; set; }
 
+    /// <summary>Mechanism operations completed after warm-up (counted by the operation generator).</summary>
+    public long OperationsDone { get; set; }
+
     /// <summary>Bumped whenever the direct map's page sizes change, so CPUs re-evaluate their TLBs.</summary>
     public long TranslationVersion { get; private set; }
 
@@ -72,7 +75,9 @@ public sealed class Machine
         ArgumentNullException.ThrowIfNull(program);
         if (cpu.Process is { IsAlive: true })
             throw new InvalidOperationException($"cpu{cpu.Id} already runs a program");
-        var p = Simulation.Process(program(cpu), $"cpu{cpu.Id}");
+        cpu.Account(TimeCategory.Idle); // no program until now
+        // A program that ends leaves its CPU idle, still taking interrupts.
+        var p = Simulation.Process(program(cpu).Concat(cpu.IdleForever()), $"cpu{cpu.Id}");
         cpu.Process = p;
         return p;
     }

@@ -173,10 +173,10 @@ internal sealed class SetAssociativeLru
 
     public SetAssociativeLru(int entries, int ways)
     {
-        _ways = ways;
-        _sets = Math.Max(1, entries / ways);
-        _keys = new long[_sets * ways];
-        _stamps = new long[_sets * ways];
+        _ways = Math.Min(ways, entries);
+        _sets = Math.Max(1, entries / _ways);
+        _keys = new long[_sets * _ways];
+        _stamps = new long[_sets * _ways];
         Clear();
     }
 

@@ -22,11 +22,13 @@ public sealed partial class LinuxKernel
         ArgumentNullException.ThrowIfNull(me);
         ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
         bool changedAny = false;
+        int merges = 0;
         for (long pfn = firstPfn; pfn < firstPfn + pages; pfn++)
         {
             using var lockRequest = CpaLock.Request();
             foreach (var e in me.SpinUntil(lockRequest, TimeCategory.Kernel))
                 yield return e;
+            bool was = Machine.DirectMap.IsChanged(pfn);
             var change = toDefault ? Machine.DirectMap.Restore(pfn) : Machine.DirectMap.Change(pfn);
             for (int i = 0; i < change.Splits; i++)
             {
@@ -38,19 +40,73 @@ public sealed partial class LinuxKernel
             }
             foreach (var e in me.Run(Params.CpaPerPage, TimeCategory.Kernel))
                 yield return e;
-            for (int i = 0; i < change.Merges; i++)
-            {
-                Machine.DirectMapChanged();
-                foreach (var e in FlushTlbAll(me))
-                    yield return e;
-            }
-            changedAny = true;
+            merges += change.Merges;
+            changedAny |= was != Machine.DirectMap.IsChanged(pfn);
         }
         if (flush && changedAny)
         {
             foreach (var e in FlushTlbKernelRange(me, pages, Machine.DirectMap.SizeAt(firstPfn)))
                 yield return e;
         }
+        if (merges > 0)
+        {
+            // cpa_collapse_large_pages: one flush_tlb_all after the range flush, then the old tables are freed.
+            Machine.DirectMapChanged();
+            foreach (var e in FlushTlbAll(me))
+                yield return e;
+        }
+    }
+
+    /// <summary>
+    /// set_direct_map_invalid_noflush over a whole 2M-aligned chunk followed by its flush: the 2M page is
+    /// changed in place (no 4K split), an enclosing 1G page splits (with its flush_tlb_all), and the
+    /// 512-page flush exceeds the ceiling, so it is one flush_tlb_all.
+    /// </summary>
+    public IEnumerable<Event> RemoveChunkFromDirectMap(Cpu me, long firstPfn)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        using var lockRequest = CpaLock.Request();
+        foreach (var e in me.SpinUntil(lockRequest, TimeCategory.Kernel))
+            yield return e;
+        if (Machine.DirectMap.IsChanged(firstPfn))
+            yield break; // already out of the direct map: nothing changes, nothing to flush
+        var change = Machine.DirectMap.Change2M(firstPfn);
+        for (int i = 0; i < change.Splits; i++)
+        {
+            Machine.DirectMapChanged();
+            foreach (var e in me.Run(Params.SplitWork, TimeCategory.Kernel))
+                yield return e;
+            foreach (var e in FlushTlbAll(me))
+                yield return e;
+        }
+        foreach (var e in me.Run(Params.CpaPerPage, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in FlushTlbKernelRange(me, 512, PageSize.Size2M))
+            yield return e;
+    }
+
+    /// <summary>
+    /// arch_tlbbatch_flush: the batched flush of reclaim (try_to_unmap with TTU_BATCH_FLUSH): a full flush
+    /// on the CPUs of the unmapped mms' cpumask only; lazy CPUs are skipped (should_flush_tlb) and catch up through
+    /// the generation that arch_tlbbatch_add_pending bumped.
+    /// </summary>
+    public IEnumerable<Event> ArchTlbBatchFlush(Cpu me, AddressSpace mm)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        ArgumentNullException.ThrowIfNull(mm);
+        long gen = mm.BumpGeneration();
+        var targets = mm.CpuMask.Where(id => id != me.Id).Select(id => Machine.Cpus[id]).Where(c => !c.IsLazy).ToList();
+        bool local = mm.CpuMask.Contains(me.Id);
+        IEnumerable<Event> Func(Cpu cpu) => FlushTlbFunc(cpu, mm, gen, -1);
+        if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
+            return BroadcastFlush(me, -1, cpu =>
+            {
+                if (cpu.LoadedMm == mm)
+                    LoseUser(cpu, mm, gen, full: true);
+            });
+        if (targets.Count == 0)
+            return local ? RunLocal(me, Func) : [];
+        return OnEachCpuMask(me, targets, Func, runLocal: local);
     }
 
     /// <summary>set_memory_ro / set_memory_np on a range: non-default attributes, then cpa_flush.</summary>

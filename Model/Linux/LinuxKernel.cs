@@ -77,13 +77,13 @@ public sealed partial class LinuxKernel
         {
             return BroadcastFlush(me, full ? -1 : pages, cpu =>
             {
-                if (mm.CpuMask.Contains(cpu.Id))
+                if (cpu.LoadedMm == mm)
                     LoseUser(cpu, mm, gen, full);
             });
         }
         if (targets.Count == 0)
             return local ? RunLocal(me, Func) : [];
-        return OnEachCpuMask(me, targets, Func, runLocal: local);
+        return OnEachCpuMask(me, targets, Func, runLocal: local, localFirst: true);
     }
 
     /// <summary>
@@ -121,6 +121,8 @@ public sealed partial class LinuxKernel
     {
         ArgumentNullException.ThrowIfNull(cpu);
         ArgumentNullException.ThrowIfNull(next);
+        if (cpu.LoadedMm == next && !cpu.IsLazy)
+            return []; // a thread switch within one process: nothing to do
         bool stale = _cpuTlbGen.GetValueOrDefault((cpu.Id, next.Id)) < next.TlbGeneration;
         cpu.IsLazy = false;
         cpu.LoadedMm = next;
@@ -151,12 +153,18 @@ public sealed partial class LinuxKernel
     /// the concurrent policies, before them under the synchronous one), then spin with interrupts enabled until
     /// every target has acknowledged (csd_lock_wait).
     /// </summary>
-    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, Func<Cpu, IEnumerable<Event>> function, bool runLocal)
+    /// <remarks>
+    /// Before 5.13 (the synchronous policy) the order depended on the caller: flush_tlb_mm_range flushed
+    /// locally first and then called flush_tlb_others (<paramref name="localFirst"/>), while on_each_cpu sent,
+    /// waited, and ran the function locally last.
+    /// </remarks>
+    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, Func<Cpu, IEnumerable<Event>> function, bool runLocal, bool localFirst = false)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(function);
-        if (runLocal && Params.Policy == FlushPolicy.Synchronous)
+        bool synchronous = Params.Policy == FlushPolicy.Synchronous;
+        if (runLocal && synchronous && localFirst)
         {
             foreach (var e in RunLocal(me, function))
                 yield return e;
@@ -180,15 +188,20 @@ public sealed partial class LinuxKernel
             var sendTime = Machine.Bus.Send(me, needIpi);
             foreach (var e in me.RunIrqsOff(sendTime, TimeCategory.Flush))
                 yield return e;
-            if (runLocal && Params.Policy != FlushPolicy.Synchronous)
+            if (runLocal && !synchronous)
             {
                 foreach (var e in RunLocal(me, function))
                     yield return e;
             }
             foreach (var e in me.SpinUntil(done, TimeCategory.Flush))
                 yield return e;
+            if (runLocal && synchronous && !localFirst)
+            {
+                foreach (var e in RunLocal(me, function))
+                    yield return e;
+            }
         }
-        else if (runLocal && Params.Policy != FlushPolicy.Synchronous)
+        else if (runLocal && !(synchronous && localFirst))
         {
             foreach (var e in RunLocal(me, function))
                 yield return e;
@@ -206,23 +219,48 @@ public sealed partial class LinuxKernel
 
     // ---- Flush functions run on each CPU (interrupts off) -------------------------------------------
 
-    /// <summary>flush_tlb_func: INVLPG per page, or a full flush of the mm's PCID (CR3 write), then record the generation.</summary>
+    /// <summary>
+    /// flush_tlb_func on <paramref name="cpu"/> for a flush of <paramref name="mm"/> that produced generation
+    /// <paramref name="gen"/>: a CPU that no longer runs the mm leaves its cpumask; a lazy CPU switches to
+    /// init_mm (a CR3 write) and catches up when it returns; a CPU already at the mm's generation does nothing;
+    /// a range flush is done page by page only when it is the very next generation and no newer one is
+    /// pending, otherwise the whole PCID is flushed (CR3 write).
+    /// </summary>
     private IEnumerable<Event> FlushTlbFunc(Cpu cpu, AddressSpace mm, long gen, long pages)
     {
-        foreach (var e in cpu.Spend(LocalFlushTime(pages, global: false), TimeCategory.Flush))
+        if (cpu.LoadedMm != mm)
+        {
+            mm.RemoveCpu(cpu.Id);
+            yield break;
+        }
+        var clock = Machine.Params.Cpu.Frequency;
+        if (cpu.IsLazy)
+        {
+            cpu.LoadedMm = null;
+            cpu.IsLazy = false;
+            foreach (var e in cpu.Spend(clock.Cycles(Machine.Params.Tlb.Cr3WriteCycles), TimeCategory.Flush))
+                yield return e;
+            yield break;
+        }
+        long local = _cpuTlbGen.GetValueOrDefault((cpu.Id, mm.Id));
+        long current = mm.TlbGeneration;
+        if (gen <= local || local == current)
+            yield break;
+        bool partial = pages > 0 && gen == local + 1 && gen == current;
+        foreach (var e in cpu.Spend(LocalFlushTime(partial ? pages : -1, global: false), TimeCategory.Flush))
             yield return e;
-        if (pages > 0)
+        if (partial)
             PageInvalidations += pages;
-        LoseUser(cpu, mm, gen, full: pages < 0);
+        LoseUser(cpu, mm, current, full: !partial);
     }
 
+    /// <summary>Records that <paramref name="cpu"/> caught up with generation <paramref name="gen"/>; a full flush drops the PCID's non-global entries (the unmapped pages of a range flush are not refilled).</summary>
     private void LoseUser(Cpu cpu, AddressSpace mm, long gen, bool full)
     {
         _cpuTlbGen[(cpu.Id, mm.Id)] = Math.Max(_cpuTlbGen.GetValueOrDefault((cpu.Id, mm.Id)), gen);
         if (full)
         {
             FullFlushes++;
-            // A CR3 write drops the PCID's non-global entries; the unmapped pages of a range flush are not refilled.
             cpu.LoseEntries(c => !c.Global);
         }
     }

@@ -185,6 +185,29 @@ public sealed class DirectMap
         return new DirectMapChange(0, 0, m2, m1);
     }
 
+    /// <summary>
+    /// Gives a whole 2M-aligned region non-default attributes at once: the 2M page is changed in place
+    /// (should_split_large_page finds the range covers it), so only an enclosing 1G page splits.
+    /// </summary>
+    public DirectMapChange Change2M(long firstPfn)
+    {
+        CheckFrame(firstPfn);
+        if ((firstPfn & 511) != 0)
+            throw new ArgumentException($"frame {firstPfn} does not start a 2M region", nameof(firstPfn));
+        long r2 = firstPfn >> 9, r1 = firstPfn >> 18;
+        if (_changedIn2M.ContainsKey(r2))
+            return default;
+        _changedIn2M[r2] = 512;
+        for (long pfn = firstPfn; pfn < firstPfn + 512; pfn++)
+            _changedPages.Add(pfn);
+        if (_base == PageSize.Size1G && _split1G.Add(r1))
+        {
+            Splits1G++;
+            return new DirectMapChange(1, 0, 0, 0);
+        }
+        return default;
+    }
+
     /// <summary>Whether frame <paramref name="pfn"/> has non-default attributes.</summary>
     public bool IsChanged(long pfn) => _changedPages.Contains(pfn);
 

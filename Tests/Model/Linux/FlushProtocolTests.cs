@@ -206,4 +206,38 @@ public class FlushProtocolTests
         Assert.True(h[1].TimeIn(TimeCategory.Walk) > Duration.Zero);
         Assert.True(h[2].TimeIn(TimeCategory.Interrupt) > Duration.Zero);
     }
+
+    [Fact]
+    public void A_CPU_with_no_program_still_takes_the_IPI_so_the_initiator_finishes()
+    {
+        var h = new Harness(Harness.Cpus(4));
+        var t = h.Once(0, c => h.Kernel.FlushTlbAll(c));
+        h.Busy(1); // cpus 2 and 3 were never given a program
+        h.RunFor(1000);
+        Assert.NotNull(t.End);
+        Assert.Equal(1, h[3].InterruptsTaken);
+    }
+
+    [Fact]
+    public void A_CPU_that_misses_a_generation_turns_the_next_range_flush_into_a_full_flush()
+    {
+        var h = new Harness(Harness.Cpus(3, shorthand: false));
+        var mm = h.MmOn(0, 1, 2);
+        // cpu0 and cpu1 each flush one page of the mm at the same instant; cpu2 sees two generations at once.
+        h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        h.Once(1, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        h.Busy(2);
+        h.RunFor(1000);
+        Assert.True(h.Kernel.FullFlushes >= 1, "expected a full flush on a CPU that missed a generation");
+    }
+
+    [Fact]
+    public void Protecting_an_already_protected_page_changes_nothing_and_flushes_nothing()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        h.Once(0, c => h.Kernel.SetMemoryRo(c, 5, 1).Concat(h.Kernel.SetMemoryRo(c, 5, 1)));
+        h.Busy(1);
+        h.RunFor(1000);
+        Assert.Equal(3, h.Kernel.Shootdowns); // two splits and one cpa_flush, all from the first call
+    }
 }

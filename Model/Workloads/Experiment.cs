@@ -1,0 +1,287 @@
+using MathNet.Numerics.Distributions;
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Workloads;
+
+/// <summary>Everything one simulation run needs: one sweep point, one replication, one mechanism.</summary>
+public sealed record RunSpec
+{
+    /// <summary>The machine.</summary>
+    public required MachineParams Machine { get; init; }
+
+    /// <summary>The kernel's flush settings.</summary>
+    public required KernelParams Kernel { get; init; }
+
+    /// <summary>The background load on every CPU.</summary>
+    public required WorkloadParams Workload { get; init; }
+
+    /// <summary>Mechanism costs and options.</summary>
+    public required MechanismParams MechanismParams { get; init; }
+
+    /// <summary>The operation generator.</summary>
+    public required OperationParams Operations { get; init; }
+
+    /// <summary>The mechanism's registered name.</summary>
+    public required string Mechanism { get; init; }
+
+    /// <summary>"analytic" or "trace".</summary>
+    public string TlbModel { get; init; } = "analytic";
+
+    /// <summary>Measured simulated time, after warm-up.</summary>
+    public required Duration Duration { get; init; }
+
+    /// <summary>Simulated time before measurement starts.</summary>
+    public required Duration Warmup { get; init; }
+
+    /// <summary>Run seed (already specific to the replication).</summary>
+    public required long Seed { get; init; }
+
+    /// <summary>Spacing of time-series samples.</summary>
+    public Duration SampleInterval { get; init; } = Duration.FromMilliseconds(1);
+}
+
+/// <summary>What a run reports besides the per-operation latencies it streams.</summary>
+public sealed record RunOutcome
+{
+    /// <summary>Operations completed in the measured window.</summary>
+    public long Operations { get; init; }
+
+    /// <summary>Measured seconds.</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>CPUs.</summary>
+    public int Cpus { get; init; }
+
+    /// <summary>IPIs sent.</summary>
+    public long Ipis { get; init; }
+
+    /// <summary>Shootdown rounds.</summary>
+    public long Shootdowns { get; init; }
+
+    /// <summary>Full or global flushes (summed over CPUs).</summary>
+    public long FullFlushes { get; init; }
+
+    /// <summary>Page walks, refills included (summed over CPUs).</summary>
+    public double TlbMisses { get; init; }
+
+    /// <summary>Share of CPU time in each category (summed over CPUs, divided by CPUs x seconds).</summary>
+    public required IReadOnlyDictionary<TimeCategory, double> TimeShare { get; init; }
+
+    /// <summary>Direct-map 1G pages at the end.</summary>
+    public long DirectMap1G { get; init; }
+
+    /// <summary>Direct-map 2M pages at the end.</summary>
+    public long DirectMap2M { get; init; }
+
+    /// <summary>Direct-map 4K pages at the end.</summary>
+    public long DirectMap4K { get; init; }
+
+    /// <summary>Events the engine processed.</summary>
+    public long Events { get; init; }
+
+    /// <summary>Direct-map remappings (vmap aliases, prlist).</summary>
+    public long Remaps { get; init; }
+}
+
+/// <summary>Receives what a run measures as it happens.</summary>
+public interface IRunObserver
+{
+    /// <summary>One operation finished, taking <paramref name="latency"/> on its CPU.</summary>
+    void Operation(Duration latency);
+
+    /// <summary>A time-series sample at <paramref name="time"/> (measured from the end of warm-up).</summary>
+    void Sample(Duration time, string metric, double value);
+}
+
+/// <summary>
+/// Runs one simulation: builds the machine and kernel, gives every CPU the workload's program, drives the
+/// mechanism from the initiating CPUs (or from the page ownership transitions), warms up, then measures.
+/// </summary>
+public static class Experiment
+{
+    /// <summary>Runs <paramref name="spec"/>, streaming latencies and samples to <paramref name="observer"/>.</summary>
+    public static RunOutcome Run(RunSpec spec, IRunObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(observer);
+        var mechanism = Registry.Create(spec.Mechanism);
+        var kernelParams = mechanism.Adjust(spec.Kernel);
+        var sim = new Simulation(spec.Seed);
+        var directMap = new DirectMap(spec.Machine.Memory, kernelParams.GbPages, kernelParams.Force4kDirectMap, kernelParams.Remerge);
+        ITlbModel tlb = spec.TlbModel == "trace" ? new TraceTlbModel() : new AnalyticTlbModel();
+        var machine = new Machine(sim, spec.Machine, directMap, tlb);
+        var kernel = new LinuxKernel(machine, kernelParams);
+        var context = new MechanismContext(kernel, spec.MechanismParams, sim.Random.Stream($"mechanism.{spec.Mechanism}"));
+        var access = spec.Workload.Access with { KernelShare = spec.Workload.KernelFraction };
+        int initiators = spec.Operations.Initiators == 0 ? machine.Cpus.Count : Math.Min(spec.Operations.Initiators, machine.Cpus.Count);
+        long warmupEnd = spec.Warmup.Picoseconds;
+        foreach (var cpu in machine.Cpus)
+        {
+            cpu.Profile = access;
+            bool initiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
+            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, initiates, observer, warmupEnd));
+        }
+        sim.Process(Sampler(sim, machine, kernel, spec, observer), "sampler");
+
+        sim.Run(spec.Warmup);
+        var before = Snapshot.Take(machine, kernel);
+        sim.Run(spec.Warmup + spec.Duration);
+        var after = Snapshot.Take(machine, kernel);
+        double seconds = spec.Duration.TotalSeconds;
+        double cpuSeconds = seconds * machine.Cpus.Count;
+        return new RunOutcome
+        {
+            Operations = after.Operations - before.Operations,
+            Seconds = seconds,
+            Cpus = machine.Cpus.Count,
+            Ipis = after.Ipis - before.Ipis,
+            Shootdowns = after.Shootdowns - before.Shootdowns,
+            FullFlushes = after.FullFlushes - before.FullFlushes,
+            TlbMisses = after.Walks - before.Walks,
+            TimeShare = Enum.GetValues<TimeCategory>().ToDictionary(c => c, c => (after.Time[(int)c] - before.Time[(int)c]) / 1e12 / cpuSeconds),
+            DirectMap1G = directMap.Count1G,
+            DirectMap2M = directMap.Count2M,
+            DirectMap4K = directMap.Count4K,
+            Events = sim.EventsProcessed,
+            Remaps = context.Remaps,
+        };
+    }
+
+    private sealed record Snapshot(long Operations, long Ipis, long Shootdowns, long FullFlushes, double Walks, long[] Time)
+    {
+        public static Snapshot Take(Machine machine, LinuxKernel kernel)
+        {
+            var time = new long[Enum.GetValues<TimeCategory>().Length];
+            double walks = 0;
+            foreach (var cpu in machine.Cpus)
+            {
+                cpu.SettleAccounts();
+                foreach (var c in Enum.GetValues<TimeCategory>())
+                    time[(int)c] += cpu.TimeIn(c).Picoseconds;
+                walks += cpu.Walks;
+            }
+            return new Snapshot(machine.OperationsDone, machine.Bus.IpisSent, kernel.Shootdowns, kernel.FullFlushes, walks, time);
+        }
+    }
+
+    private static IEnumerable<Event> CpuProgram(Cpu cpu, RunSpec spec, IMechanism mechanism, MechanismContext context, bool initiates,
+        IRunObserver observer, long warmupEnd)
+    {
+        var sim = cpu.Machine.Simulation;
+        var w = spec.Workload;
+        var rng = sim.Random.Stream($"cpu{cpu.Id}.workload");
+        var opRng = sim.Random.Stream($"cpu{cpu.Id}.operations");
+        double rate = spec.Operations.Rate;
+        long Gap() => spec.Operations.Arrival == Arrival.Fixed
+            ? (long)(1e12 / rate)
+            : Math.Max(1, (long)(Exponential.Sample(opRng, rate) * 1e12));
+        long nextOp = initiates ? sim.NowPicoseconds + Gap() : long.MaxValue;
+        double idleMean = w.BusyFraction >= 1 ? 0 : w.BusyFraction <= 0 ? double.PositiveInfinity : w.BusyPeriod.TotalSeconds * (1 - w.BusyFraction) / w.BusyFraction;
+        bool busy = rng.NextDouble() < w.BusyFraction;
+        long busyLeft = busy ? Draw(rng, w.BusyPeriod.TotalSeconds) : 0;
+        long idleLeft = busy ? 0 : Draw(rng, idleMean);
+        var cr3 = cpu.Machine.Params.Cpu.Frequency.Cycles(cpu.Machine.Params.Tlb.Cr3WriteCycles);
+
+        IEnumerable<Event> Operate()
+        {
+            long start = sim.NowPicoseconds;
+            foreach (var e in mechanism.Operate(context, cpu))
+                yield return e;
+            if (start >= warmupEnd)
+            {
+                cpu.Machine.OperationsDone++;
+                observer.Operation(new Duration(sim.NowPicoseconds - start));
+            }
+        }
+
+        while (true)
+        {
+            long now = sim.NowPicoseconds;
+            if (now >= nextOp)
+            {
+                foreach (var e in Operate())
+                    yield return e;
+                nextOp = spec.Operations.Arrival == Arrival.Fixed ? nextOp + Gap() : sim.NowPicoseconds + Gap();
+                continue;
+            }
+            if (busyLeft > 0)
+            {
+                long slice = Math.Min(Math.Min(w.Slice.Picoseconds, busyLeft), Math.Max(1, nextOp - now));
+                foreach (var e in cpu.Work(new Duration(slice)))
+                    yield return e;
+                busyLeft -= slice;
+                double sliceSeconds = slice / 1e12;
+                int sections = PoissonCount(rng, sliceSeconds * w.IrqOffRate);
+                for (int i = 0; i < sections; i++)
+                {
+                    foreach (var e in cpu.RunIrqsOff(new Duration(Draw(rng, w.IrqOffLength.TotalSeconds)), TimeCategory.Workload))
+                        yield return e;
+                }
+                int switches = PoissonCount(rng, sliceSeconds * w.ContextSwitchRate);
+                for (int i = 0; i < switches; i++)
+                {
+                    // switch_mm_irqs_off between processes with PCID: a CR3 write that keeps the entries.
+                    foreach (var e in cpu.RunIrqsOff(cr3, TimeCategory.Workload))
+                        yield return e;
+                }
+                if (mechanism.DrivenByPageTransitions)
+                {
+                    int transitions = PoissonCount(opRng, sliceSeconds * w.PageTransitionRate);
+                    for (int i = 0; i < transitions; i++)
+                    {
+                        foreach (var e in Operate())
+                            yield return e;
+                    }
+                }
+                if (busyLeft <= 0)
+                    idleLeft = Draw(rng, idleMean);
+                continue;
+            }
+            if (idleLeft <= 0)
+            {
+                busyLeft = Draw(rng, w.BusyPeriod.TotalSeconds);
+                continue;
+            }
+            long idleFor = Math.Min(idleLeft, nextOp == long.MaxValue ? idleLeft : Math.Max(1, nextOp - now));
+            foreach (var e in cpu.Idle(new Duration(idleFor)))
+                yield return e;
+            idleLeft -= idleFor;
+        }
+    }
+
+    private static long Draw(System.Random rng, double meanSeconds)
+    {
+        if (meanSeconds <= 0)
+            return 0;
+        if (double.IsPositiveInfinity(meanSeconds))
+            return long.MaxValue / 4;
+        return Math.Max(1, (long)(Exponential.Sample(rng, 1 / meanSeconds) * 1e12));
+    }
+
+    private static int PoissonCount(System.Random rng, double mean) => mean <= 0 ? 0 : Poisson.Sample(rng, mean);
+
+    private static IEnumerable<Event> Sampler(Simulation sim, Machine machine, LinuxKernel kernel, RunSpec spec, IRunObserver observer)
+    {
+        yield return sim.Timeout(spec.Warmup);
+        long lastIpis = machine.Bus.IpisSent;
+        var start = sim.Now;
+        while (true)
+        {
+            var t = sim.Now - start;
+            observer.Sample(t, "direct_map_1g", machine.DirectMap.Count1G);
+            observer.Sample(t, "direct_map_2m", machine.DirectMap.Count2M);
+            observer.Sample(t, "direct_map_4k", machine.DirectMap.Count4K);
+            if (t > Duration.Zero)
+                observer.Sample(t, "ipis_per_s", (machine.Bus.IpisSent - lastIpis) / spec.SampleInterval.TotalSeconds);
+            lastIpis = machine.Bus.IpisSent;
+            if (t >= spec.Duration)
+                yield break;
+            yield return sim.Timeout(spec.SampleInterval);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Parameters;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Workloads;
+
+/// <summary>
+/// A per-CPU background load: alternating busy and idle periods, with IRQ-disabled sections, context
+/// switches and page ownership transitions while busy, and the memory access profile that decides its
+/// TLB behaviour.
+/// </summary>
+public sealed record WorkloadParams : IParameters
+{
+    /// <summary>Fraction of time busy.</summary>
+    [Param("Fraction of time each CPU is busy (the rest idle)", Unit = "fraction", Source = "preset")]
+    public double BusyFraction { get; init; } = 0.9;
+
+    /// <summary>Mean busy period.</summary>
+    [Param("Mean length of a busy period (exponential) before the CPU goes idle", Source = "preset")]
+    public Duration BusyPeriod { get; init; } = Duration.FromMilliseconds(2);
+
+    /// <summary>Workload slice length.</summary>
+    [Param("Work is executed in slices of this length; operations and sections start between slices", Source = "chosen: short against operation gaps, long against event overhead")]
+    public Duration Slice { get; init; } = Duration.FromMicroseconds(20);
+
+    /// <summary>Kernel share of busy time.</summary>
+    [Param("Share of busy time spent in the kernel (sets the access profile's kernel share)", Unit = "fraction", Source = "preset")]
+    public double KernelFraction { get; init; } = 0.3;
+
+    /// <summary>IRQ-disabled sections per second.</summary>
+    [Param("IRQ-disabled sections per second of busy time", Unit = "1/s", Source = "preset")]
+    public double IrqOffRate { get; init; } = 2000;
+
+    /// <summary>Mean IRQ-disabled section length.</summary>
+    [Param("Mean length of an IRQ-disabled section (exponential)", Source = "preset; irqsoff tracer latencies of tens of microseconds are the tail, a few microseconds typical")]
+    public Duration IrqOffLength { get; init; } = Duration.FromMicroseconds(3);
+
+    /// <summary>Context switches per second.</summary>
+    [Param("Context switches between processes per second of busy time (switch_mm with PCID: a CR3 write, no flush)", Unit = "1/s", Source = "preset")]
+    public double ContextSwitchRate { get; init; } = 1000;
+
+    /// <summary>Page ownership transitions per second.</summary>
+    [Param("Pages moving between kernel and user ownership per second of busy time, per CPU (what XPFO unmaps or maps back)", Unit = "1/s", Source = "preset; for kernel_build the one fitted input (see Model/Workloads/README.md)")]
+    public double PageTransitionRate { get; init; } = 10_000;
+
+    /// <summary>Memory access profile.</summary>
+    public AccessProfile Access { get; init; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path)
+    {
+        var e = new List<string>();
+        e.AddRange(Check.Range(path, "busy_fraction", BusyFraction, 0, 1));
+        e.AddRange(Check.NonNegative(path, "busy_period", BusyPeriod, positive: true));
+        e.AddRange(Check.NonNegative(path, "slice", Slice, positive: true));
+        e.AddRange(Check.Range(path, "kernel_fraction", KernelFraction, 0, 1));
+        e.AddRange(Check.Range(path, "irq_off_rate", IrqOffRate, 0, 1e7));
+        e.AddRange(Check.NonNegative(path, "irq_off_length", IrqOffLength));
+        e.AddRange(Check.Range(path, "context_switch_rate", ContextSwitchRate, 0, 1e7));
+        e.AddRange(Check.Range(path, "page_transition_rate", PageTransitionRate, 0, 1e9));
+        e.AddRange(Access.Validate(Check.Join(path, "access")));
+        return e;
+    }
+}
+
+/// <summary>Named workloads.</summary>
+public static class WorkloadPresets
+{
+    /// <summary>Every CPU idle: shows what a shootdown costs when nobody works, and the C-state exit latencies it hits.</summary>
+    public static WorkloadParams Idle { get; } = new()
+    {
+        BusyFraction = 0,
+        IrqOffRate = 0,
+        ContextSwitchRate = 0,
+        PageTransitionRate = 0,
+    };
+
+    /// <summary>
+    /// A parallel kernel build (make -jN): CPUs nearly always busy, a third of the time in the kernel
+    /// (fork/exec, page faults, file I/O), frequent process creation and exit, many page ownership transitions.
+    /// </summary>
+    public static WorkloadParams KernelBuild { get; } = new()
+    {
+        BusyFraction = 0.95,
+        BusyPeriod = Duration.FromMilliseconds(5),
+        KernelFraction = 0.3,
+        IrqOffRate = 5000,
+        IrqOffLength = Duration.FromMicroseconds(2),
+        ContextSwitchRate = 2000,
+        PageTransitionRate = KernelBuildTransitionRate,
+        Access = new AccessProfile
+        {
+            KernelShare = 0.3,
+            KernelWorkingSet = ByteSize.FromMiB(64),
+            UserWorkingSet = ByteSize.FromMiB(128),
+        },
+    };
+
+    /// <summary>The kernel_build preset's page ownership transitions per second per busy CPU: fitted once (see the card).</summary>
+    public const double KernelBuildTransitionRate = 150_000;
+
+    /// <summary>A network server: mostly kernel time (networking stack), short busy periods, many interrupts and IRQ-off sections.</summary>
+    public static WorkloadParams WebServer { get; } = new()
+    {
+        BusyFraction = 0.6,
+        BusyPeriod = Duration.FromMicroseconds(500),
+        KernelFraction = 0.6,
+        IrqOffRate = 20_000,
+        IrqOffLength = Duration.FromMicroseconds(1),
+        ContextSwitchRate = 20_000,
+        PageTransitionRate = 20_000,
+        Access = new AccessProfile
+        {
+            KernelShare = 0.6,
+            KernelWorkingSet = ByteSize.FromMiB(256),
+            UserWorkingSet = ByteSize.FromMiB(64),
+        },
+    };
+
+    /// <summary>A memory-bound job: always busy in user space over a large working set, so every lost translation costs.</summary>
+    public static WorkloadParams MemoryBound { get; } = new()
+    {
+        BusyFraction = 1.0,
+        BusyPeriod = Duration.FromMilliseconds(50),
+        KernelFraction = 0.05,
+        IrqOffRate = 500,
+        IrqOffLength = Duration.FromMicroseconds(2),
+        ContextSwitchRate = 100,
+        PageTransitionRate = 1000,
+        Access = new AccessProfile
+        {
+            AccessesPerSecond = 1e8,
+            KernelShare = 0.05,
+            KernelWorkingSet = ByteSize.FromMiB(16),
+            UserWorkingSet = ByteSize.FromGiB(4),
+            HotFraction = 0.001,
+        },
+    };
+
+    /// <summary>Every preset by its scenario name.</summary>
+    public static IReadOnlyDictionary<string, WorkloadParams> All { get; } = new Dictionary<string, WorkloadParams>(StringComparer.Ordinal)
+    {
+        ["idle"] = Idle,
+        ["kernel_build"] = KernelBuild,
+        ["web_server"] = WebServer,
+        ["memory_bound"] = MemoryBound,
+    };
+}
