@@ -106,6 +106,9 @@ public sealed class Cpu
     /// <summary>Page walks (translation misses) this CPU has done, refills included.</summary>
     public double Walks { get; private set; }
 
+    /// <summary>Translation time spent on kernel data (steady misses plus the kernel share of refills), in picoseconds.</summary>
+    public double KernelWalkPs { get; private set; }
+
     /// <summary>Steady-state page walks for kernel direct-map data (refills excluded).</summary>
     public double KernelWalks { get; private set; }
 
@@ -198,6 +201,8 @@ public sealed class Cpu
         var tlb = Tlb;
         double seconds = work.TotalSeconds;
         double walkPs = seconds * tlb.TranslationPsPerSecond(_machine.Walker) + _refillDebtPs;
+        // The kernel's part: its own units' misses, and the kernel share of the refills owed.
+        KernelWalkPs += seconds * tlb.TranslationPsPerSecond(_machine.Walker, c => c.Kernel) + _refillDebtPs * Profile.KernelShare;
         Walks += seconds * tlb.WalksPerSecond() + _refillWalks;
         KernelWalks += seconds * tlb.WalksPerSecond(c => c.Kernel);
         _refillDebtPs = 0;

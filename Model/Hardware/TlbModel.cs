@@ -49,14 +49,16 @@ public sealed class TlbOutcome
     /// <summary>Walks per access, over all classes.</summary>
     public double WalksPerAccess => AccessesPerSecond > 0 ? WalksPerSecond() / AccessesPerSecond : 0;
 
-    /// <summary>Translation time per second of busy time (second-level hits plus walks), in picoseconds.</summary>
-    public double TranslationPsPerSecond(PageWalker walker)
+    /// <summary>Translation time per second of busy time (second-level hits plus walks), in picoseconds, over the classes that match <paramref name="filter"/> (all by default).</summary>
+    public double TranslationPsPerSecond(PageWalker walker, Func<UnitClass, bool>? filter = null)
     {
         ArgumentNullException.ThrowIfNull(walker);
         double ps = 0;
         for (int k = 0; k < Classes.Count; k++)
         {
             var c = Classes[k];
+            if (filter is not null && !filter(c))
+                continue;
             double misses = c.Count * c.Rate * (1 - L1Hit[k]);
             ps += misses * SecondHit[k] * walker.StlbHitPs + misses * (1 - SecondHit[k]) * walker.WalkPs(c.Size);
         }

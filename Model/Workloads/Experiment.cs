@@ -86,6 +86,13 @@ public sealed record RunOutcome
 
     /// <summary>Direct-map remappings (vmap aliases, prlist).</summary>
     public long Remaps { get; init; }
+
+    /// <summary>
+    /// Kernel time per unit of workload work: the workload's own kernel share of its work, plus mechanism
+    /// kernel work, interrupts, flushes and kernel translation misses, divided by the work done. Its ratio to
+    /// baseline's is how much the design slows the workload's kernel (system) time.
+    /// </summary>
+    public double KernelTimePerWork { get; init; }
 }
 
 /// <summary>Receives what a run measures as it happens.</summary>
@@ -149,23 +156,36 @@ public static class Experiment
             DirectMap4K = directMap.Count4K,
             Events = sim.EventsProcessed,
             Remaps = context.Remaps,
+            KernelTimePerWork = KernelTimePerWork(before, after, spec.Workload.KernelFraction),
         };
     }
 
-    private sealed record Snapshot(long Operations, long Ipis, long Shootdowns, long FullFlushes, double Walks, long[] Time)
+    private static double KernelTimePerWork(Snapshot before, Snapshot after, double kernelFraction)
+    {
+        double Delta(TimeCategory c) => after.Time[(int)c] - before.Time[(int)c];
+        double work = Delta(TimeCategory.Workload);
+        if (work <= 0)
+            return 0;
+        double kernel = kernelFraction * work + Delta(TimeCategory.Kernel) + Delta(TimeCategory.Interrupt) + Delta(TimeCategory.Flush)
+            + (after.KernelWalkPs - before.KernelWalkPs);
+        return kernel / work;
+    }
+
+    private sealed record Snapshot(long Operations, long Ipis, long Shootdowns, long FullFlushes, double Walks, double KernelWalkPs, long[] Time)
     {
         public static Snapshot Take(Machine machine, LinuxKernel kernel)
         {
             var time = new long[Enum.GetValues<TimeCategory>().Length];
-            double walks = 0;
+            double walks = 0, kernelWalkPs = 0;
             foreach (var cpu in machine.Cpus)
             {
                 cpu.SettleAccounts();
                 foreach (var c in Enum.GetValues<TimeCategory>())
                     time[(int)c] += cpu.TimeIn(c).Picoseconds;
                 walks += cpu.Walks;
+                kernelWalkPs += cpu.KernelWalkPs;
             }
-            return new Snapshot(machine.OperationsDone, machine.Bus.IpisSent, kernel.Shootdowns, kernel.FullFlushes, walks, time);
+            return new Snapshot(machine.OperationsDone, machine.Bus.IpisSent, kernel.Shootdowns, kernel.FullFlushes, walks, kernelWalkPs, time);
         }
     }
 
