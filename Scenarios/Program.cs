@@ -1,1 +1,62 @@
-return 0;
+using System.CommandLine;
+using TlbSim.Scenarios.Cli;
+
+return TlbSim.Scenarios.TlbsimCli.Run(args, Console.Out, Console.Error);
+
+namespace TlbSim.Scenarios
+{
+    /// <summary>The tlbsim command line.</summary>
+    public static class TlbsimCli
+    {
+        /// <summary>Runs the command line; returns the exit code (0 ok, 1 failed run, 2 bad input).</summary>
+        public static int Run(string[] args, TextWriter output, TextWriter error)
+        {
+            var root = new RootCommand("tlbsim: a discrete-event simulator of TLB shootdown costs on x86 Linux");
+            var setOption = new Option<string[]>("--set") { Description = "Override a parameter in every scenario: path=value (repeatable)", AllowMultipleArgumentsPerToken = false };
+
+            var files = new Argument<string[]>("files") { Description = "Scenario files", Arity = ArgumentArity.OneOrMore };
+            var check = new Command("check", "Validate scenario files; print every error with file, line, column and key path") { files, setOption };
+            check.SetAction(r => CheckAndList.Check(r.GetValue(files) ?? [], r.GetValue(setOption) ?? [], output, error));
+            root.Subcommands.Add(check);
+
+            var file = new Argument<string>("file") { Description = "Scenario file" };
+            var list = new Command("list", "List a file's scenarios, sweep points and replications") { file, setOption };
+            list.SetAction(r => CheckAndList.List(r.GetValue(file)!, r.GetValue(setOption) ?? [], output, error));
+            root.Subcommands.Add(list);
+
+            var name = new Argument<string?>("name") { Description = "A parameter path, section, mechanism or preset (everything when omitted)", Arity = ArgumentArity.ZeroOrOne };
+            var describe = new Command("describe", "Print parameters, mechanisms and presets with defaults, units, descriptions and sources") { name };
+            describe.SetAction(r =>
+            {
+                var n = r.GetValue(name);
+                var text = Describe.Text(n);
+                if (text is null)
+                {
+                    error.WriteLine($"nothing named '{n}'; try 'tlbsim describe' for everything");
+                    return CheckAndList.BadInput;
+                }
+                output.Write(text);
+                return 0;
+            });
+            root.Subcommands.Add(describe);
+
+            var schema = new Command("schema", "Print the JSON Schema of scenario files (for editor completion and checking)");
+            schema.SetAction(_ =>
+            {
+                output.Write(Schema.Json());
+                return 0;
+            });
+            root.Subcommands.Add(schema);
+
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var e in parsed.Errors)
+                    error.WriteLine(e.Message);
+                error.WriteLine("try 'tlbsim --help'");
+                return CheckAndList.BadInput;
+            }
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        }
+    }
+}

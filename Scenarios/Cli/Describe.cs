@@ -1,0 +1,117 @@
+using System.Text;
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Workloads;
+using TlbSim.Scenarios.Loading;
+
+namespace TlbSim.Scenarios.Cli;
+
+/// <summary>
+/// <c>tlbsim describe [NAME]</c>: every parameter (default, unit, description, source), mechanism and preset,
+/// printed from the declarations themselves. NAME narrows it to a section ("machine.tlb"), a parameter
+/// ("kernel.policy"), a mechanism ("xpfo") or a preset ("kernel_build").
+/// </summary>
+public static class Describe
+{
+    /// <summary>The description of <paramref name="name"/> (everything when null), or null when nothing matches.</summary>
+    public static string? Text(string? name)
+    {
+        var sb = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        bool any = false;
+        if (name is null || name == "parameters" || ScenarioLoader.AllPaths().Any(p => p == name || p.StartsWith(name + ".", StringComparison.Ordinal)))
+        {
+            sb.WriteLine("Parameters (scenario key path = default [unit]: description. Source)");
+            foreach (var line in Parameters(typeof(ScenarioSettings), new ScenarioSettings(), ""))
+            {
+                if (name is null || name == "parameters" || line.Path == name || line.Path.StartsWith(name + ".", StringComparison.Ordinal))
+                {
+                    sb.WriteLine(line.Text);
+                    any = true;
+                }
+            }
+            sb.WriteLine("  machine.cpus = (from the topology) [cpus]: total logical CPUs; sets cores_per_socket = cpus / (sockets x threads_per_core)");
+            sb.WriteLine();
+        }
+        var mechanisms = Registry.Names.Where(m => name is null || name == "mechanisms" || m == name).ToList();
+        if (mechanisms.Count > 0)
+        {
+            sb.WriteLine("Mechanisms (name: kernel path)");
+            foreach (var m in mechanisms)
+                sb.WriteLine($"  {m}: {Registry.Create(m).KernelPath}");
+            sb.WriteLine();
+            any = true;
+        }
+        var machines = MachinePresets.All.Where(kv => name is null || name == "presets" || kv.Key == name).ToList();
+        var workloads = WorkloadPresets.All.Where(kv => name is null || name == "presets" || kv.Key == name).ToList();
+        if (machines.Count + workloads.Count > 0)
+        {
+            sb.WriteLine("Presets (machine.preset / workload.preset; values that differ from the declared defaults)");
+            foreach (var (n, preset) in machines)
+            {
+                sb.WriteLine($"  machine {n}: {preset.Topology.Cpus} CPUs ({preset.Topology.Sockets} socket(s) x {preset.Topology.CoresPerSocket} cores x {preset.Topology.ThreadsPerCore} threads), {preset.Cpu.Frequency}, {preset.Memory}. Source: {MachinePresets.Sources[n]}");
+                foreach (var d in Differences(typeof(TlbSim.Model.Hardware.MachineParams), new TlbSim.Model.Hardware.MachineParams(), preset, "machine"))
+                    sb.WriteLine($"    {d}");
+            }
+            foreach (var (n, preset) in workloads)
+            {
+                sb.WriteLine($"  workload {n}:");
+                foreach (var d in Differences(typeof(WorkloadParams), new WorkloadParams(), preset, "workload"))
+                    sb.WriteLine($"    {d}");
+            }
+            any = true;
+        }
+        return any ? sb.ToString() : null;
+    }
+
+    private static IEnumerable<(string Path, string Text)> Parameters(Type type, object instance, string prefix)
+    {
+        foreach (var p in ParamReflection.Params(type))
+        {
+            string path = prefix.Length == 0 ? p.Key : $"{prefix}.{p.Key}";
+            var value = p.Property.GetValue(instance);
+            if (p.IsSection)
+            {
+                foreach (var inner in Parameters(p.Type, value!, path))
+                    yield return inner;
+                continue;
+            }
+            string shown = value is IEnumerable<object> list
+                ? "[" + string.Join(", ", list.Select(Summarise)) + "]"
+                : ParamReflection.Format(value);
+            string unit = p.Unit.Length > 0 ? $" [{p.Unit}]" : "";
+            string source = p.Declaration?.Source is { Length: > 0 } s ? $" Source: {s}" : "";
+            yield return (path, $"  {path} = {shown}{unit}: {p.Declaration?.Description}.{source}");
+        }
+    }
+
+    private static string Summarise(object item) => item switch
+    {
+        IdleState s => $"{s.Name} {s.ExitLatency}/{s.TargetResidency}{(s.FlushesTlb ? " flushes TLB" : "")}",
+        _ => ParamReflection.Format(item),
+    };
+
+    private static IEnumerable<string> Differences(Type type, object baseline, object preset, string prefix)
+    {
+        foreach (var p in ParamReflection.Params(type))
+        {
+            var a = p.Property.GetValue(baseline);
+            var b = p.Property.GetValue(preset);
+            string path = $"{prefix}.{p.Key}";
+            if (p.IsSection)
+            {
+                foreach (var d in Differences(p.Type, a!, b!, path))
+                    yield return d;
+            }
+            else if (b is IEnumerable<object> list)
+            {
+                string text = string.Join(", ", list.Select(Summarise));
+                if (text != string.Join(", ", ((IEnumerable<object>)a!).Select(Summarise)))
+                    yield return $"{path} = [{text}]";
+            }
+            else if (!Equals(a, b))
+            {
+                yield return $"{path} = {ParamReflection.Format(b)}";
+            }
+        }
+    }
+}

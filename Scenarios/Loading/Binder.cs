@@ -1,0 +1,204 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Parameters;
+using TlbSim.Model.Workloads;
+
+namespace TlbSim.Scenarios.Loading;
+
+/// <summary>
+/// Binds a setting tree onto a parameter record, strictly: every key must be a declared parameter, every
+/// value must convert, and the finished record must validate. All errors are collected with their
+/// location and key path. A section may name a <c>preset</c> (built in, or defined under the file's
+/// <c>presets</c>) to start from; a machine may give <c>cpus</c> to size its topology.
+/// </summary>
+public sealed class Binder
+{
+    private readonly List<ScenarioError> _errors;
+    private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>> _userPresets;
+    private readonly Stack<string> _presetChain = new();
+
+    /// <summary>Creates a binder that adds its errors to <paramref name="errors"/>.</summary>
+    public Binder(List<ScenarioError> errors, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>>? userPresets = null)
+    {
+        _errors = errors;
+        _userPresets = userPresets ?? new Dictionary<string, IReadOnlyDictionary<string, SettingNode>>();
+    }
+
+    /// <summary>Preset kinds a file can define, and the sections they apply to.</summary>
+    public static IReadOnlyDictionary<string, Type> PresetKinds { get; } = new Dictionary<string, Type>(StringComparer.Ordinal)
+    {
+        ["machine"] = typeof(MachineParams),
+        ["workload"] = typeof(WorkloadParams),
+    };
+
+    /// <summary>Binds a whole scenario, then validates it, reporting each validation error at the setting it names.</summary>
+    public ScenarioSettings BindScenario(SettingNode node, string path)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var settings = (ScenarioSettings)BindRecord(typeof(ScenarioSettings), new ScenarioSettings(), node, path);
+        foreach (var message in settings.Validate(path))
+            _errors.Add(Locate(message, node.Location));
+        return settings;
+    }
+
+    /// <summary>Binds <paramref name="node"/> onto a copy of <paramref name="baseline"/>.</summary>
+    public object BindRecord(Type type, object baseline, SettingNode node, string path)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(node);
+        _locations.TryAdd(path, node.Location);
+        if (node.Map is null)
+        {
+            _errors.Add(new ScenarioError(node.Location, path, $"expected a mapping of {Describe(type)} settings, found {(node.Sequence is null ? $"'{node.Scalar}'" : "a list")}"));
+            return baseline;
+        }
+        var work = node.Clone();
+        var start = baseline;
+        if (work.Take("preset") is { } presetNode && PresetKind(type) is { } kind)
+            start = ResolvePreset(kind, type, presetNode, Check.Join(path, "preset")) ?? baseline;
+        SettingNode? cpus = type == typeof(MachineParams) ? work.Take("cpus") : null;
+        var record = ParamReflection.CloneRecord(start);
+        var known = ParamReflection.Params(type);
+        foreach (var (key, child) in work.Map!)
+        {
+            string childPath = Check.Join(path, key);
+            var info = known.FirstOrDefault(p => p.Key == key);
+            if (info is null)
+            {
+                var names = known.Select(p => p.Key).Concat(PresetKind(type) is null ? [] : ["preset"]).Concat(type == typeof(MachineParams) ? ["cpus"] : []);
+                _errors.Add(new ScenarioError(child.KeyLocation, childPath, $"unknown key '{key}'{Suggest.DidYouMean(key, names)}"));
+                continue;
+            }
+            _locations[childPath] = child.Location;
+            object? value = BindValue(info, info.Property.GetValue(record)!, child, childPath);
+            if (value is not null)
+                info.Property.SetValue(record, value);
+        }
+        if (cpus is not null)
+            record = SizeMachine((MachineParams)record, cpus, Check.Join(path, "cpus"));
+        return record;
+    }
+
+    private object? BindValue(ParamInfo info, object current, SettingNode node, string path)
+    {
+        if (info.IsSection)
+            return BindRecord(info.Type, current, node, path);
+        if (info.IsRecordList)
+        {
+            var element = info.Type.GetGenericArguments()[0];
+            if (node.Sequence is null)
+            {
+                _errors.Add(new ScenarioError(node.Location, path, $"expected a list of {Describe(element)} mappings"));
+                return null;
+            }
+            var array = Array.CreateInstance(element, node.Sequence.Count);
+            for (int i = 0; i < node.Sequence.Count; i++)
+                array.SetValue(BindRecord(element, Activator.CreateInstance(element)!, node.Sequence[i], $"{path}[{i}]"), i);
+            return array;
+        }
+        if (info.Type == typeof(IReadOnlyList<string>))
+        {
+            var items = node.Sequence ?? (node.Scalar is not null ? [node] : null);
+            if (items is null || items.Any(i => i.Scalar is null))
+            {
+                _errors.Add(new ScenarioError(node.Location, path, "expected a list of names"));
+                return null;
+            }
+            return items.Select(i => i.Scalar!.Trim()).ToArray();
+        }
+        if (node.Scalar is null)
+        {
+            _errors.Add(new ScenarioError(node.Location, path, $"expected a single value ({info.Unit}), found a {(node.Map is not null ? "mapping" : "list")}"));
+            return null;
+        }
+        if (node.Scalar.Trim().Length == 0)
+        {
+            _errors.Add(new ScenarioError(node.Location, path, $"missing value ({info.Unit})"));
+            return null;
+        }
+        var value = ParamReflection.Convert(node.Scalar, info.Type, out var error);
+        if (error is not null)
+            _errors.Add(new ScenarioError(node.Location, path, error));
+        return value;
+    }
+
+    private static string? PresetKind(Type type) => PresetKinds.FirstOrDefault(kv => kv.Value == type).Key;
+
+    private object? ResolvePreset(string kind, Type type, SettingNode presetNode, string path)
+    {
+        string? name = presetNode.Scalar?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            _errors.Add(new ScenarioError(presetNode.Location, path, "expected a preset name"));
+            return null;
+        }
+        if (_userPresets.TryGetValue(kind, out var user) && user.TryGetValue(name, out var definition))
+        {
+            if (_presetChain.Contains($"{kind}:{name}"))
+            {
+                var cycle = string.Join(" -> ", _presetChain.Reverse().Append($"{kind}:{name}").Select(x => x.Split(':')[1]));
+                _errors.Add(new ScenarioError(presetNode.Location, path, $"preset '{name}' refers to itself through {cycle}"));
+                return null;
+            }
+            _presetChain.Push($"{kind}:{name}");
+            try
+            {
+                var builtinBase = type == typeof(MachineParams) ? (object)new MachineParams() : new WorkloadParams();
+                return BindRecord(type, builtinBase, definition, $"presets.{kind}.{name}");
+            }
+            finally
+            {
+                _presetChain.Pop();
+            }
+        }
+        IEnumerable<string> names = kind == "machine" ? MachinePresets.All.Keys : WorkloadPresets.All.Keys;
+        if (_userPresets.TryGetValue(kind, out var userNames))
+            names = names.Concat(userNames.Keys);
+        if (kind == "machine" && MachinePresets.All.TryGetValue(name, out var machine))
+            return machine;
+        if (kind == "workload" && WorkloadPresets.All.TryGetValue(name, out var workload))
+            return workload;
+        _errors.Add(new ScenarioError(presetNode.Location, path, $"unknown {kind} preset '{name}'{Suggest.DidYouMean(name, names)}; known: {string.Join(", ", names)}"));
+        return null;
+    }
+
+    private MachineParams SizeMachine(MachineParams machine, SettingNode cpusNode, string path)
+    {
+        var value = ParamReflection.Convert(cpusNode.Scalar ?? "", typeof(int), out var error);
+        if (error is not null)
+        {
+            _errors.Add(new ScenarioError(cpusNode.Location, path, error));
+            return machine;
+        }
+        int cpus = (int)value!;
+        var t = machine.Topology;
+        int perCore = t.Sockets * t.ThreadsPerCore;
+        if (cpus < 1 || cpus % perCore != 0)
+        {
+            _errors.Add(new ScenarioError(cpusNode.Location, path,
+                $"{cpus} CPUs cannot be laid out on {t.Sockets} socket(s) with {t.ThreadsPerCore} thread(s) per core: it must be a positive multiple of {perCore}"));
+            return machine;
+        }
+        _locations["machine.topology.cores_per_socket"] = cpusNode.Location;
+        return machine with { Topology = t with { CoresPerSocket = cpus / perCore } };
+    }
+
+    /// <summary>Turns a validation message "a.b.c: text" into a located error, at the most specific setting known.</summary>
+    private ScenarioError Locate(string message, SourceLocation fallback)
+    {
+        int colon = message.IndexOf(": ", StringComparison.Ordinal);
+        string key = colon > 0 ? message[..colon] : "";
+        string text = colon > 0 ? message[(colon + 2)..] : message;
+        string probe = key;
+        while (probe.Length > 0)
+        {
+            if (_locations.TryGetValue(probe, out var at))
+                return new ScenarioError(at, key, text);
+            int dot = probe.LastIndexOfAny(['.', '[']);
+            probe = dot > 0 ? probe[..dot] : "";
+        }
+        return new ScenarioError(fallback, key, text);
+    }
+
+    private static string Describe(Type t) => ParamReflection.Snake(t.Name.Replace("Params", "", StringComparison.Ordinal));
+}

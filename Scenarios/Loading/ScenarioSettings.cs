@@ -1,0 +1,96 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Parameters;
+using TlbSim.Model.Units;
+using TlbSim.Model.Workloads;
+
+namespace TlbSim.Scenarios.Loading;
+
+/// <summary>Which TLB model a scenario uses.</summary>
+public enum TlbModelKind
+{
+    /// <summary>The Che approximation (fast, the default).</summary>
+    Analytic,
+
+    /// <summary>Set-associative LRU on a sampled stream (slow, for validation).</summary>
+    Trace,
+}
+
+/// <summary>Everything one scenario (one sweep point) sets: the top level of a scenario in a file.</summary>
+public sealed record ScenarioSettings : IParameters
+{
+    /// <summary>Free text shown in listings and the report.</summary>
+    [Param("What the scenario shows, in a sentence")]
+    public string Description { get; init; } = "";
+
+    /// <summary>Mechanisms compared in this scenario.</summary>
+    [Param("Mechanisms to compare, by name (baseline is added when missing, since slowdowns are relative to it)")]
+    public IReadOnlyList<string> Mechanisms { get; init; } = ["baseline"];
+
+    /// <summary>Measured simulated time.</summary>
+    [Param("Simulated time measured after the warm-up", Source = "long enough for a few hundred operations at the default rates")]
+    public Duration Duration { get; init; } = Duration.FromMilliseconds(20);
+
+    /// <summary>Warm-up.</summary>
+    [Param("Simulated time before measurement starts (TLBs, direct map and queues settle)")]
+    public Duration Warmup { get; init; } = Duration.FromMilliseconds(2);
+
+    /// <summary>Replications.</summary>
+    [Param("Independent replications (seeds derived from seed and the replication number)", Unit = "runs")]
+    public int Replications { get; init; } = 2;
+
+    /// <summary>Run seed.</summary>
+    [Param("Seed of the first replication's random streams", Unit = "seed")]
+    public long Seed { get; init; } = 1;
+
+    /// <summary>TLB model.</summary>
+    [Param("TLB model: analytic (Che approximation) or trace (set-associative LRU on sampled accesses)")]
+    public TlbModelKind TlbModel { get; init; } = TlbModelKind.Analytic;
+
+    /// <summary>Time-series spacing.</summary>
+    [Param("Spacing of the time-series samples (direct-map counts, IPI rate)")]
+    public Duration SampleInterval { get; init; } = Duration.FromMilliseconds(1);
+
+    /// <summary>The machine.</summary>
+    public MachineParams Machine { get; init; } = MachinePresets.SkylakeSp2s;
+
+    /// <summary>The kernel's flush settings.</summary>
+    public KernelParams Kernel { get; init; } = new();
+
+    /// <summary>The background load.</summary>
+    public WorkloadParams Workload { get; init; } = WorkloadPresets.KernelBuild;
+
+    /// <summary>Mechanism costs and options.</summary>
+    public MechanismParams Mechanism { get; init; } = new();
+
+    /// <summary>The operation generator.</summary>
+    public OperationParams Operations { get; init; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path)
+    {
+        var e = new List<string>();
+        if (Mechanisms.Count == 0)
+            e.Add($"{Check.Join(path, "mechanisms")}: needs at least one mechanism");
+        foreach (var m in Mechanisms)
+        {
+            if (!Registry.Names.Contains(m))
+                e.Add($"{Check.Join(path, "mechanisms")}: unknown mechanism '{m}'{Suggest.DidYouMean(m, Registry.Names)}; known: {string.Join(", ", Registry.Names)}");
+        }
+        if (Mechanisms.Distinct().Count() != Mechanisms.Count)
+            e.Add($"{Check.Join(path, "mechanisms")}: a mechanism is listed twice");
+        e.AddRange(Check.NonNegative(path, "duration", Duration, positive: true));
+        e.AddRange(Check.NonNegative(path, "warmup", Warmup));
+        e.AddRange(Check.NonNegative(path, "sample_interval", SampleInterval, positive: true));
+        e.AddRange(Check.Range(path, "replications", Replications, 1, 10_000));
+        if (Duration > Duration.FromSeconds(100))
+            e.Add($"{Check.Join(path, "duration")}: at most 100s of simulated time (was {Duration})");
+        e.AddRange(Machine.Validate(Check.Join(path, "machine")));
+        e.AddRange(Kernel.Validate(Check.Join(path, "kernel")));
+        e.AddRange(Workload.Validate(Check.Join(path, "workload")));
+        e.AddRange(Mechanism.Validate(Check.Join(path, "mechanism")));
+        e.AddRange(Operations.Validate(Check.Join(path, "operations")));
+        return e;
+    }
+}
