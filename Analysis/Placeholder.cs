@@ -1,1 +1,0 @@
-namespace TlbSim.Analysis; internal static class Placeholder {}

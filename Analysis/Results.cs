@@ -1,0 +1,230 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Workloads;
+
+namespace TlbSim.Analysis;
+
+/// <summary>What one run (scenario x sweep point x mechanism x replication) produced.</summary>
+public sealed class RunRecord
+{
+    /// <summary>Scenario name.</summary>
+    public required string Scenario { get; init; }
+
+    /// <summary>Sweep point index within the scenario.</summary>
+    public required int Point { get; init; }
+
+    /// <summary>The sweep assignments of the point (key path, value), in sweep order.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Assignments { get; init; }
+
+    /// <summary>Mechanism name.</summary>
+    public required string Mechanism { get; init; }
+
+    /// <summary>Replication number.</summary>
+    public required int Replication { get; init; }
+
+    /// <summary>Operations per second of the operation generator at this point (for slowdown-versus-rate charts).</summary>
+    public required double OperationRate { get; init; }
+
+    /// <summary>Totals of the run.</summary>
+    public required RunOutcome Outcome { get; init; }
+
+    /// <summary>Operation latencies, in picoseconds.</summary>
+    public required LogHistogram Latency { get; init; }
+
+    /// <summary>Time-series samples: (time in ps since warm-up, metric) -> value.</summary>
+    public required SortedDictionary<(long Time, string Metric), double> Series { get; init; }
+}
+
+/// <summary>One row of summary.csv: a scenario x mechanism x sweep point, over its replications.</summary>
+public sealed record SummaryRow
+{
+    /// <summary>Scenario.</summary>
+    public required string Scenario { get; init; }
+
+    /// <summary>Mechanism.</summary>
+    public required string Mechanism { get; init; }
+
+    /// <summary>Sweep point index.</summary>
+    public required int Point { get; init; }
+
+    /// <summary>CPUs.</summary>
+    public required int Cpus { get; init; }
+
+    /// <summary>Replications.</summary>
+    public required int Replications { get; init; }
+
+    /// <summary>Operations measured, all replications.</summary>
+    public required long Ops { get; init; }
+
+    /// <summary>Latency percentiles and extremes, ns.</summary>
+    public required double P50Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ns" />
+    public required double P90Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ns" />
+    public required double P99Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ns" />
+    public required double P999Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ns" />
+    public required double MaxNs { get; init; }
+
+    /// <summary>Mean latency over replications' means, ns, and its 95% CI half-width.</summary>
+    public required double MeanNs { get; init; }
+
+    /// <inheritdoc cref="MeanNs" />
+    public required double MeanCi95Ns { get; init; }
+
+    /// <summary>Rates per second of simulated time.</summary>
+    public required double OpsPerS { get; init; }
+
+    /// <inheritdoc cref="OpsPerS" />
+    public required double IpisPerS { get; init; }
+
+    /// <inheritdoc cref="OpsPerS" />
+    public required double ShootdownsPerS { get; init; }
+
+    /// <inheritdoc cref="OpsPerS" />
+    public required double FullFlushesPerS { get; init; }
+
+    /// <inheritdoc cref="OpsPerS" />
+    public required double TlbMissesPerS { get; init; }
+
+    /// <summary>Shares of all CPU time.</summary>
+    public required double WalkTimeShare { get; init; }
+
+    /// <inheritdoc cref="WalkTimeShare" />
+    public required double IrqTimeShare { get; init; }
+
+    /// <inheritdoc cref="WalkTimeShare" />
+    public required double FlushTimeShare { get; init; }
+
+    /// <inheritdoc cref="WalkTimeShare" />
+    public required double WorkloadTimeShare { get; init; }
+
+    /// <summary>Workload work rate of baseline at this point divided by this mechanism's (1 for baseline).</summary>
+    public required double WorkloadSlowdown { get; init; }
+
+    /// <summary>Kernel time per unit of work, relative to baseline at this point.</summary>
+    public required double KernelTimeSlowdown { get; init; }
+
+    /// <summary>Direct-map mapping counts at the end (mean over replications).</summary>
+    public required double DirectMap1G { get; init; }
+
+    /// <inheritdoc cref="DirectMap1G" />
+    public required double DirectMap2M { get; init; }
+
+    /// <inheritdoc cref="DirectMap1G" />
+    public required double DirectMap4K { get; init; }
+
+    /// <summary>Operation rate of the generator at this point.</summary>
+    public required double OperationRate { get; init; }
+
+    /// <summary>The swept parameters and their values at this point.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Assignments { get; init; }
+}
+
+/// <summary>Aggregates run records into summary rows, histograms and time series, in a fixed order.</summary>
+public static class Aggregate
+{
+    /// <summary>Groups by (scenario, point, mechanism) in first-seen order of <paramref name="records"/> (which the runner keeps deterministic).</summary>
+    public static IReadOnlyList<IGrouping<(string Scenario, int Point, string Mechanism), RunRecord>> Groups(IEnumerable<RunRecord> records) =>
+        records.GroupBy(r => (r.Scenario, r.Point, r.Mechanism)).ToList();
+
+    /// <summary>One summary row per group, with slowdowns against baseline at the same point.</summary>
+    public static IReadOnlyList<SummaryRow> Summary(IReadOnlyList<RunRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var baseline = records.Where(r => r.Mechanism == "baseline").ToDictionary(r => (r.Scenario, r.Point, r.Replication));
+        var rows = new List<SummaryRow>();
+        foreach (var g in Groups(records))
+        {
+            var reps = g.OrderBy(r => r.Replication).ToList();
+            var merged = new LogHistogram();
+            foreach (var r in reps)
+                merged.Merge(r.Latency);
+            var (mean, ci) = Statistics.MeanCi95(reps.Where(r => r.Latency.Count > 0).Select(r => r.Latency.Mean / 1e3).ToList());
+            double seconds = reps.Sum(r => r.Outcome.Seconds);
+            double Rate(Func<RunOutcome, double> f) => seconds > 0 ? reps.Sum(r => f(r.Outcome)) / seconds : 0;
+            double Share(TimeCategory c) => reps.Average(r => r.Outcome.TimeShare[c]);
+            double Ratio(Func<RunOutcome, double> f, bool inverse)
+            {
+                var pairs = reps.Where(r => baseline.ContainsKey((r.Scenario, r.Point, r.Replication)))
+                    .Select(r => (Base: f(baseline[(r.Scenario, r.Point, r.Replication)].Outcome), Mine: f(r.Outcome)))
+                    .Where(p => p.Base > 0 && p.Mine > 0).ToList();
+                if (pairs.Count == 0)
+                    return double.NaN;
+                return inverse ? pairs.Average(p => p.Base) / pairs.Average(p => p.Mine) : pairs.Average(p => p.Mine) / pairs.Average(p => p.Base);
+            }
+            var first = reps[0];
+            rows.Add(new SummaryRow
+            {
+                Scenario = g.Key.Scenario,
+                Mechanism = g.Key.Mechanism,
+                Point = g.Key.Point,
+                Cpus = first.Outcome.Cpus,
+                Replications = reps.Count,
+                Ops = merged.Count,
+                P50Ns = merged.Percentile(50) / 1e3,
+                P90Ns = merged.Percentile(90) / 1e3,
+                P99Ns = merged.Percentile(99) / 1e3,
+                P999Ns = merged.Percentile(99.9) / 1e3,
+                MaxNs = merged.Max / 1e3,
+                MeanNs = mean,
+                MeanCi95Ns = ci,
+                OpsPerS = Rate(o => o.Operations),
+                IpisPerS = Rate(o => o.Ipis),
+                ShootdownsPerS = Rate(o => o.Shootdowns),
+                FullFlushesPerS = Rate(o => o.FullFlushes),
+                TlbMissesPerS = Rate(o => o.TlbMisses),
+                WalkTimeShare = Share(TimeCategory.Walk),
+                IrqTimeShare = Share(TimeCategory.Interrupt),
+                FlushTimeShare = Share(TimeCategory.Flush),
+                WorkloadTimeShare = Share(TimeCategory.Workload),
+                WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
+                KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
+                DirectMap1G = reps.Average(r => (double)r.Outcome.DirectMap1G),
+                DirectMap2M = reps.Average(r => (double)r.Outcome.DirectMap2M),
+                DirectMap4K = reps.Average(r => (double)r.Outcome.DirectMap4K),
+                OperationRate = first.OperationRate,
+                Assignments = first.Assignments,
+            });
+        }
+        return rows;
+    }
+
+    /// <summary>Merged latency histogram per group.</summary>
+    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> Histograms(IReadOnlyList<RunRecord> records)
+    {
+        var list = new List<((string, int, string), int, LogHistogram)>();
+        foreach (var g in Groups(records))
+        {
+            var h = new LogHistogram();
+            foreach (var r in g)
+                h.Merge(r.Latency);
+            list.Add((g.Key, g.First().Outcome.Cpus, h));
+        }
+        return list;
+    }
+
+    /// <summary>Time series per group, each sample the mean over replications that have it.</summary>
+    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, IReadOnlyList<(long Time, string Metric, double Value)> Samples)> Series(IReadOnlyList<RunRecord> records)
+    {
+        var list = new List<((string, int, string), int, IReadOnlyList<(long, string, double)>)>();
+        foreach (var g in Groups(records))
+        {
+            var sums = new SortedDictionary<(long, string), (double Sum, int N)>();
+            foreach (var r in g)
+            {
+                foreach (var (k, v) in r.Series)
+                {
+                    var (s, n) = sums.GetValueOrDefault(k);
+                    sums[k] = (s + v, n + 1);
+                }
+            }
+            list.Add((g.Key, g.First().Outcome.Cpus, sums.Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value.Sum / kv.Value.N)).ToList()));
+        }
+        return list;
+    }
+}
