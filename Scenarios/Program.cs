@@ -48,6 +48,30 @@ namespace TlbSim.Scenarios
             });
             root.Subcommands.Add(schema);
 
+            var runFile = new Argument<string?>("file") { Description = "Scenario file (default: ./scenarios.yaml)", Arity = ArgumentArity.ZeroOrOne };
+            var outOption = new Option<string?>("--out") { Description = "Result folder to create (default: results/<file>-<UTC time>)" };
+            var onlyOption = new Option<string[]>("--only") { Description = "Run only these scenarios (repeatable)" };
+            var seedOption = new Option<long?>("--seed") { Description = "Seed of the first replication, for every scenario" };
+            var repsOption = new Option<int?>("--replications") { Description = "Replications, for every scenario" };
+            var jobsOption = new Option<int>("--jobs") { Description = "Runs in parallel (results are identical for any value)", DefaultValueFactory = _ => Environment.ProcessorCount };
+            var quietOption = new Option<bool>("--quiet") { Description = "No progress display or summary table" };
+            var run = new Command("run", "Run a scenario file and write CSV, charts, an HTML report and the resolved parameters")
+            {
+                runFile, outOption, onlyOption, setOption, seedOption, repsOption, jobsOption, quietOption,
+            };
+            run.SetAction((r, cancel) => Task.FromResult(RunCommand.Execute(new RunOptions
+            {
+                File = r.GetValue(runFile) ?? "scenarios.yaml",
+                Out = r.GetValue(outOption),
+                Only = r.GetValue(onlyOption) ?? [],
+                Sets = r.GetValue(setOption) ?? [],
+                Seed = r.GetValue(seedOption),
+                Replications = r.GetValue(repsOption),
+                Jobs = r.GetValue(jobsOption),
+                Quiet = r.GetValue(quietOption),
+            }, output, error, cancel)));
+            root.Subcommands.Add(run);
+
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -1,0 +1,173 @@
+using TlbSim.Analysis;
+
+namespace TlbSim.Output.Charts;
+
+/// <summary>A chart file of a run.</summary>
+public sealed record Figure(string FileName, string Title, string Caption, string Svg);
+
+/// <summary>Builds the run's charts from its records and summary.</summary>
+public static class Figures
+{
+    /// <summary>Every chart, in a fixed order.</summary>
+    public static IReadOnlyList<Figure> All(IReadOnlyList<RunRecord> records, IReadOnlyList<SummaryRow> summary)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(summary);
+        var figures = new List<Figure>();
+        var histograms = Aggregate.Histograms(records);
+        foreach (var scenario in summary.Select(r => r.Scenario).Distinct())
+        {
+            var rows = summary.Where(r => r.Scenario == scenario).ToList();
+            int lastPoint = rows.Max(r => r.Point);
+            var pointLabel = Label(rows.First(r => r.Point == lastPoint));
+            var groups = histograms.Where(h => h.Key.Scenario == scenario && h.Key.Point == lastPoint && h.Histogram.Count > 0).ToList();
+            if (groups.Count > 0)
+            {
+                figures.Add(Cdf(scenario, pointLabel, groups));
+                figures.Add(Histogram(scenario, pointLabel, groups));
+            }
+            if (rows.Select(r => r.Cpus).Distinct().Count() > 1)
+                figures.Add(PercentilesByCpus(scenario, rows));
+            if (rows.Select(r => r.OperationRate).Distinct().Count() > 1)
+                figures.Add(SlowdownByRate(scenario, rows));
+            var series = Aggregate.Series(records).Where(s => s.Key.Scenario == scenario).ToList();
+            if (series.Any(s => s.Samples.Any(x => x.Metric == "direct_map_4k" && x.Value > 0)))
+                figures.Add(DirectMap(scenario, series, rows));
+        }
+        return figures;
+    }
+
+    private static string Label(SummaryRow r) =>
+        r.Assignments.Count == 0 ? $"{r.Cpus} CPUs" : string.Join(", ", r.Assignments.Select(a => $"{a.Key}={a.Value}"));
+
+    private static Figure Cdf(string scenario, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    {
+        var series = new List<Series>();
+        foreach (var (key, _, h) in groups)
+        {
+            var pts = new List<(double, double)>();
+            long seen = 0;
+            foreach (var (low, high, count) in h.Nonempty())
+            {
+                if (seen == 0)
+                    pts.Add((Math.Max(low, h.Min) / 1e3, 0));
+                seen += count;
+                pts.Add((Math.Min(high, h.Max + 1) / 1e3, (double)seen / h.Count));
+            }
+            double p50 = h.Percentile(50) / 1e3, p99 = h.Percentile(99) / 1e3;
+            series.Add(new Series(key.Mechanism, pts) { Marks = [(p50, 0.5, "p50"), (p99, 0.99, "p99")] });
+        }
+        var chart = new SvgChart
+        {
+            Title = $"{scenario}: operation latency CDF",
+            Subtitle = $"at {point}; markers: p50 and p99",
+            XLabel = "operation latency [ns]",
+            YLabel = "fraction of operations ≤ latency",
+            XLog = true,
+            YRange = (0, 1),
+            Series = series,
+        };
+        return new Figure($"cdf_{scenario}.svg", chart.Title, $"Cumulative distribution of operation latency at {point}.", chart.Render());
+    }
+
+    private static Figure Histogram(string scenario, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    {
+        var series = new List<Series>();
+        foreach (var (key, _, h) in groups)
+        {
+            // Re-bin into 10 log-spaced bins per decade, as a fraction of operations per bin.
+            var bins = new SortedDictionary<int, long>();
+            foreach (var (low, high, count) in h.Nonempty())
+            {
+                int bin = (int)Math.Floor(Math.Log10(Math.Max(1, (low + high) / 2.0) / 1e3) * 10);
+                bins[bin] = bins.GetValueOrDefault(bin) + count;
+            }
+            var pts = new List<(double, double)>();
+            foreach (var (bin, count) in bins)
+            {
+                double lo = Math.Pow(10, bin / 10.0), hi = Math.Pow(10, (bin + 1) / 10.0);
+                pts.Add((lo, (double)count / h.Count));
+                pts.Add((hi, (double)count / h.Count));
+            }
+            series.Add(new Series(key.Mechanism, pts) { Steps = true });
+        }
+        var chart = new SvgChart
+        {
+            Title = $"{scenario}: operation latency histogram",
+            Subtitle = $"at {point}; 10 log-spaced bins per decade",
+            XLabel = "operation latency [ns]",
+            YLabel = "fraction of operations per bin",
+            XLog = true,
+            Series = series,
+        };
+        return new Figure($"histogram_{scenario}.svg", chart.Title, $"Latency histogram at {point}.", chart.Render());
+    }
+
+    private static Figure PercentilesByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
+    {
+        var series = new List<Series>();
+        foreach (var mechanism in rows.Select(r => r.Mechanism).Distinct())
+        {
+            var mine = rows.Where(r => r.Mechanism == mechanism).OrderBy(r => r.Cpus).ToList();
+            series.Add(new Series($"{mechanism} p50", mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()));
+            series.Add(new Series($"{mechanism} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()));
+        }
+        var chart = new SvgChart
+        {
+            Title = $"{scenario}: latency percentiles vs CPU count",
+            Subtitle = "each mechanism's p50 and p99",
+            XLabel = "CPUs",
+            YLabel = "operation latency [ns]",
+            XLog = true,
+            YLog = true,
+            Series = series,
+        };
+        return new Figure($"percentiles_vs_cpus_{scenario}.svg", chart.Title, "p50 and p99 operation latency as the machine grows.", chart.Render());
+    }
+
+    private static Figure SlowdownByRate(string scenario, IReadOnlyList<SummaryRow> rows)
+    {
+        var series = new List<Series>();
+        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "operations.rate").Select(a => a.Value)))))
+        {
+            var pts = group.OrderBy(r => r.OperationRate).Select(r => (r.OperationRate, r.WorkloadSlowdown)).ToList();
+            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, pts));
+        }
+        var chart = new SvgChart
+        {
+            Title = $"{scenario}: workload slowdown vs operation rate",
+            Subtitle = "workload work rate of baseline / this mechanism's, at the same point",
+            XLabel = "operations per second per initiating CPU [1/s]",
+            YLabel = "workload slowdown [x]",
+            XLog = true,
+            Series = series,
+        };
+        return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart.Render());
+    }
+
+    private static Figure DirectMap(string scenario, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, IReadOnlyList<(long Time, string Metric, double Value)> Samples)> series, IReadOnlyList<SummaryRow> rows)
+    {
+        var lines = new List<Series>();
+        foreach (var (key, _, samples) in series.Where(s => s.Key.Mechanism != "baseline"))
+        {
+            var row = rows.First(r => r.Point == key.Point && r.Mechanism == key.Mechanism);
+            string label = row.Assignments.Count == 0 ? key.Mechanism : $"{key.Mechanism} {string.Join(",", row.Assignments.Select(a => a.Value))}";
+            foreach (var (metric, size) in new[] { ("direct_map_4k", "4K"), ("direct_map_2m", "2M"), ("direct_map_1g", "1G") })
+            {
+                var pts = samples.Where(s => s.Metric == metric).Select(s => (s.Time / 1e9, s.Value)).ToList();
+                if (pts.Any(p => p.Value > 0))
+                    lines.Add(new Series($"{label}: {size}", pts));
+            }
+        }
+        var chart = new SvgChart
+        {
+            Title = $"{scenario}: direct-map mappings over time",
+            Subtitle = "number of 1G, 2M and 4K pages mapping physical memory",
+            XLabel = "simulated time after warm-up [ms]",
+            YLabel = "mappings [count]",
+            YLog = true,
+            Series = lines,
+        };
+        return new Figure($"direct_map_{scenario}.svg", chart.Title, "Fragmentation of the direct map as the mechanism runs.", chart.Render());
+    }
+}

@@ -1,0 +1,101 @@
+using System.Globalization;
+using CsvHelper;
+using TlbSim.Analysis;
+
+namespace TlbSim.Output;
+
+/// <summary>The CSV files of a run, in the invariant culture, with units in the column names.</summary>
+public static class CsvOutput
+{
+    /// <summary>Formats a number for CSV: invariant, at most 6 decimals, empty for NaN.</summary>
+    public static string Num(double x)
+    {
+        if (double.IsNaN(x) || double.IsInfinity(x))
+            return "";
+        return Math.Round(x, 6).ToString("0.######", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>summary.csv: one row per scenario x mechanism x sweep point.</summary>
+    public static void WriteSummary(TextWriter writer, IReadOnlyList<SummaryRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var swept = rows.SelectMany(r => r.Assignments.Select(a => a.Key)).Distinct().ToList();
+        using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
+        string[] header =
+        [
+            "scenario", "mechanism", "point", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
+            "op_latency_p999_ns", "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
+            "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
+            "workload_time_share", "workload_slowdown", "kernel_time_slowdown", "direct_map_1g", "direct_map_2m", "direct_map_4k",
+            "operation_rate_per_s",
+        ];
+        foreach (var h in header.Concat(swept))
+            csv.WriteField(h);
+        csv.EndRecord();
+        foreach (var r in rows)
+        {
+            csv.WriteField(r.Scenario);
+            csv.WriteField(r.Mechanism);
+            csv.WriteField(r.Point.ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(r.Cpus.ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(r.Replications.ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(r.Ops.ToString(CultureInfo.InvariantCulture));
+            foreach (var v in new[]
+            {
+                r.P50Ns, r.P90Ns, r.P99Ns, r.P999Ns, r.MaxNs, r.MeanNs, r.MeanCi95Ns, r.OpsPerS, r.IpisPerS, r.ShootdownsPerS, r.FullFlushesPerS,
+                r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.WorkloadSlowdown, r.KernelTimeSlowdown,
+                r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
+            })
+                csv.WriteField(Num(v));
+            foreach (var key in swept)
+                csv.WriteField(r.Assignments.FirstOrDefault(a => a.Key == key).Value ?? "");
+            csv.EndRecord();
+        }
+    }
+
+    /// <summary>histograms.csv: the merged latency histogram of each group, non-empty buckets only.</summary>
+    public static void WriteHistograms(TextWriter writer, IReadOnlyList<RunRecord> records)
+    {
+        using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
+        foreach (var h in new[] { "scenario", "point", "mechanism", "cpus", "bucket_low_ns", "bucket_high_ns", "count" })
+            csv.WriteField(h);
+        csv.EndRecord();
+        foreach (var (key, cpus, hist) in Aggregate.Histograms(records))
+        {
+            foreach (var (low, high, count) in hist.Nonempty())
+            {
+                csv.WriteField(key.Scenario);
+                csv.WriteField(key.Point.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(key.Mechanism);
+                csv.WriteField(cpus.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(Num(low / 1e3));
+                csv.WriteField(Num(high / 1e3));
+                csv.WriteField(count.ToString(CultureInfo.InvariantCulture));
+                csv.EndRecord();
+            }
+        }
+    }
+
+    /// <summary>timeseries.csv: samples over simulated time since warm-up, mean over replications.</summary>
+    public static void WriteTimeseries(TextWriter writer, IReadOnlyList<RunRecord> records)
+    {
+        using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
+        foreach (var h in new[] { "time_ms", "scenario", "point", "mechanism", "cpus", "metric", "value" })
+            csv.WriteField(h);
+        csv.EndRecord();
+        foreach (var (key, cpus, samples) in Aggregate.Series(records))
+        {
+            foreach (var (time, metric, value) in samples)
+            {
+                csv.WriteField(Num(time / 1e9));
+                csv.WriteField(key.Scenario);
+                csv.WriteField(key.Point.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(key.Mechanism);
+                csv.WriteField(cpus.ToString(CultureInfo.InvariantCulture));
+                csv.WriteField(metric);
+                csv.WriteField(Num(value));
+                csv.EndRecord();
+            }
+        }
+    }
+}

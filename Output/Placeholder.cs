@@ -1,1 +1,0 @@
-namespace TlbSim.Output; internal static class Placeholder {}

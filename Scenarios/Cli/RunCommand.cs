@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Reflection;
+using Spectre.Console;
+using TlbSim.Analysis;
+using TlbSim.Model.Kernel;
+using TlbSim.Output;
+using TlbSim.Scenarios.Loading;
+using TlbSim.Scenarios.Running;
+
+namespace TlbSim.Scenarios.Cli;
+
+/// <summary>Options of <c>tlbsim run</c>.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Scenario file.</summary>
+    public string File { get; init; } = "scenarios.yaml";
+
+    /// <summary>Result folder (created; must not exist).</summary>
+    public string? Out { get; init; }
+
+    /// <summary>Scenario names to run (all when empty).</summary>
+    public IReadOnlyList<string> Only { get; init; } = [];
+
+    /// <summary>--set overrides.</summary>
+    public IReadOnlyList<string> Sets { get; init; } = [];
+
+    /// <summary>Seed override.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Replications override.</summary>
+    public int? Replications { get; init; }
+
+    /// <summary>Parallel runs.</summary>
+    public int Jobs { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>No progress or table.</summary>
+    public bool Quiet { get; init; }
+}
+
+/// <summary><c>tlbsim run</c>: load, run every sweep point, mechanism and replication, write the result folder.</summary>
+public static class RunCommand
+{
+    /// <summary>Exit code of a run that failed while simulating or writing.</summary>
+    public const int Failed = 1;
+
+    /// <summary>Runs; returns 0 on success, 1 on a failed run, 2 on bad input.</summary>
+    public static int Execute(RunOptions options, TextWriter output, TextWriter error, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ScenarioFile file;
+        try
+        {
+            file = ScenarioLoader.Load(options.File, options.Sets);
+        }
+        catch (ScenarioException e)
+        {
+            foreach (var err in e.Errors)
+                error.WriteLine(err);
+            return CheckAndList.BadInput;
+        }
+        var names = file.Scenarios.Select(s => s.Name).ToList();
+        foreach (var n in options.Only.Where(n => !names.Contains(n)))
+        {
+            error.WriteLine($"--only {n}: no such scenario in {options.File}{Suggest.DidYouMean(n, names)}; scenarios: {string.Join(", ", names)}");
+            return CheckAndList.BadInput;
+        }
+        if (options.Replications is < 1 or > 10_000)
+        {
+            error.WriteLine($"--replications must be between 1 and 10000 (was {options.Replications})");
+            return CheckAndList.BadInput;
+        }
+        if (options.Jobs < 1)
+        {
+            error.WriteLine($"--jobs must be at least 1 (was {options.Jobs})");
+            return CheckAndList.BadInput;
+        }
+        string stem = Path.GetFileNameWithoutExtension(options.File);
+        string outDir = options.Out ?? Path.Combine("results", $"{stem}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        if (Directory.Exists(outDir) || File.Exists(outDir))
+        {
+            error.WriteLine($"--out {outDir}: already exists; choose another folder or remove it");
+            return CheckAndList.BadInput;
+        }
+        if (!CanWrite(outDir, out var why))
+        {
+            error.WriteLine($"--out {outDir}: cannot be written: {why}");
+            return CheckAndList.BadInput;
+        }
+
+        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications);
+        var clock = Stopwatch.StartNew();
+        RunRecord[] records;
+        try
+        {
+            records = Execute(units, options, output, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("interrupted: no results were written");
+            return Failed;
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is SimulationException))
+        {
+            foreach (var x in e.InnerExceptions)
+                error.WriteLine($"simulation failed: {x.Message}");
+            return Failed;
+        }
+        catch (SimulationException e)
+        {
+            error.WriteLine($"simulation failed: {e.Message}");
+            return Failed;
+        }
+        double wall = clock.Elapsed.TotalSeconds;
+        long events = records.Sum(r => r.Outcome.Events);
+        var descriptions = file.Scenarios.ToDictionary(s => s.Name, s => s.Points[0].Settings.Description);
+        var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, wall, events, records.Length);
+        try
+        {
+            ResultWriter.Write(outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"writing {outDir} failed: {e.Message}");
+            return Failed;
+        }
+        if (!options.Quiet)
+            PrintSummary(Aggregate.Summary(records), output);
+        output.WriteLine($"{records.Length} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
+        return 0;
+    }
+
+    private static RunRecord[] Execute(IReadOnlyList<RunUnit> units, RunOptions options, TextWriter output, CancellationToken cancel)
+    {
+        long events = 0;
+        int done = 0;
+        var clock = Stopwatch.StartNew();
+        bool interactive = !options.Quiet && !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out) && AnsiConsole.Profile.Capabilities.Interactive;
+        if (interactive)
+        {
+            RunRecord[] result = [];
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask($"{units.Count} runs", maxValue: units.Count);
+                    result = Runner.ExecuteAll(units, options.Jobs, (u, r) =>
+                    {
+                        long e = Interlocked.Add(ref events, r.Outcome.Events);
+                        int d = Interlocked.Increment(ref done);
+                        task.Description = $"{d}/{units.Count} runs, {e / Math.Max(clock.Elapsed.TotalSeconds, 1e-9) / 1e6:F1}M events/s";
+                        task.Increment(1);
+                    }, cancel);
+                });
+            return result;
+        }
+        int lastDecile = 0;
+        var gate = new object();
+        return Runner.ExecuteAll(units, options.Jobs, (u, r) =>
+        {
+            long e = Interlocked.Add(ref events, r.Outcome.Events);
+            int d = Interlocked.Increment(ref done);
+            if (options.Quiet)
+                return;
+            lock (gate)
+            {
+                int decile = d * 10 / units.Count;
+                if (decile <= lastDecile)
+                    return;
+                lastDecile = decile;
+                double elapsed = clock.Elapsed.TotalSeconds;
+                double left = elapsed / d * (units.Count - d);
+                output.WriteLine($"[{d * 100 / units.Count,3}%] {d}/{units.Count} runs, {e / Math.Max(elapsed, 1e-9) / 1e6:F1}M events/s, about {left:F0} s left");
+            }
+        }, cancel);
+    }
+
+    private static void PrintSummary(IReadOnlyList<SummaryRow> rows, TextWriter output)
+    {
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var h in new[] { "scenario", "point", "mechanism", "CPUs", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown" })
+            table.AddColumn(h);
+        foreach (var r in rows)
+        {
+            table.AddRow(r.Scenario, r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Mechanism,
+                r.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Ops.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                CsvOutput.Num(Math.Round(r.P50Ns)), CsvOutput.Num(Math.Round(r.P99Ns)), CsvOutput.Num(Math.Round(r.IpisPerS)),
+                CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)));
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 140;
+        console.Write(table);
+    }
+
+    private static bool CanWrite(string outDir, out string why)
+    {
+        try
+        {
+            var parent = Path.GetDirectoryName(Path.GetFullPath(outDir))!;
+            Directory.CreateDirectory(parent);
+            var probe = Path.Combine(parent, $".tlbsim-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            why = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            why = e.Message;
+            return false;
+        }
+    }
+
+    private static string Version() =>
+        typeof(RunCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    private static string? GitCommit(string directory)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("git", "rev-parse HEAD") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = System.Diagnostics.Process.Start(psi);
+            if (p is null)
+                return null;
+            string text = p.StandardOutput.ReadToEnd().Trim();
+            if (!p.WaitForExit(2000) || p.ExitCode != 0)
+                return null;
+            return text.Length == 40 ? text : null;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+}
