@@ -60,7 +60,7 @@ public static class Figures
         var chart = new SvgChart
         {
             Title = $"{scenario}: operation latency CDF",
-            Subtitle = $"at {point}; markers: p50 and p99",
+            Subtitle = $"at {point}; large markers: p50 and p99",
             XLabel = "operation latency [ns]",
             YLabel = "fraction of operations ≤ latency",
             XLog = true,
@@ -106,16 +106,18 @@ public static class Figures
     private static Figure PercentilesByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
     {
         var series = new List<Series>();
+        int slot = 0;
         foreach (var mechanism in rows.Select(r => r.Mechanism).Distinct())
         {
             var mine = rows.Where(r => r.Mechanism == mechanism).OrderBy(r => r.Cpus).ToList();
-            series.Add(new Series($"{mechanism} p50", mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()));
-            series.Add(new Series($"{mechanism} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()));
+            series.Add(new Series(mechanism, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()) { Style = slot, Dash = "" });
+            series.Add(new Series($"{mechanism} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()) { Style = slot, Dash = "6 4", InLegend = false });
+            slot++;
         }
         var chart = new SvgChart
         {
             Title = $"{scenario}: latency percentiles vs CPU count",
-            Subtitle = "each mechanism's p50 and p99",
+            Subtitle = "solid: p50; dashed: p99 (same colour and marker per mechanism)",
             XLabel = "CPUs",
             YLabel = "operation latency [ns]",
             XLog = true,
@@ -151,7 +153,7 @@ public static class Figures
         foreach (var (key, _, samples) in series.Where(s => s.Key.Mechanism != "baseline"))
         {
             var row = rows.First(r => r.Point == key.Point && r.Mechanism == key.Mechanism);
-            string label = row.Assignments.Count == 0 ? key.Mechanism : $"{key.Mechanism} {string.Join(",", row.Assignments.Select(a => a.Value))}";
+            string label = row.Assignments.Count == 0 ? key.Mechanism : $"{key.Mechanism} {string.Join(",", row.Assignments.Select(a => $"{a.Key.Split('.')[^1]}={a.Value}"))}";
             foreach (var (metric, size) in new[] { ("direct_map_4k", "4K"), ("direct_map_2m", "2M"), ("direct_map_1g", "1G") })
             {
                 var pts = samples.Where(s => s.Metric == metric).Select(s => (s.Time / 1e9, s.Value)).ToList();

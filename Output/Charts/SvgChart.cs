@@ -12,6 +12,15 @@ public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Poi
 
     /// <summary>Draw as steps (histograms) instead of straight segments.</summary>
     public bool Steps { get; init; }
+
+    /// <summary>Colour and marker slot; series sharing a slot (one mechanism's p50 and p99) look alike but for the dash.</summary>
+    public int? Style { get; init; }
+
+    /// <summary>Dash pattern overriding the slot's own ("" for solid).</summary>
+    public string? Dash { get; init; }
+
+    /// <summary>Shown in the legend.</summary>
+    public bool InLegend { get; init; } = true;
 }
 
 /// <summary>
@@ -63,9 +72,9 @@ public sealed class SvgChart
         double Sx(double x) => Left + plotW * Fraction(x, x0, x1, XLog);
         double Sy(double y) => Top + plotH * (1 - Fraction(y, y0, y1, YLog));
 
-        var sb = new StringBuilder();
+        var buffer = new MemoryStream();
         var settings = new XmlWriterSettings { Indent = true, OmitXmlDeclaration = false, Encoding = new UTF8Encoding(false), NewLineChars = "\n" };
-        using (var w = XmlWriter.Create(new StringWriter(sb, CultureInfo.InvariantCulture), settings))
+        using (var w = XmlWriter.Create(buffer, settings))
         {
             const string ns = "http://www.w3.org/2000/svg";
             w.WriteStartElement("svg", ns);
@@ -101,10 +110,12 @@ public sealed class SvgChart
             w.WriteString(YLabel + (YLog ? " (log scale)" : ""));
             w.WriteEndElement();
             // series
+            int legendRow = 0;
             for (int i = 0; i < Series.Count; i++)
             {
                 var s = Series[i];
-                string colour = Colours[i % Colours.Length], dash = Dashes[i % Dashes.Length], marker = Markers[i % Markers.Length];
+                int slot = s.Style ?? i;
+                string colour = Colours[slot % Colours.Length], dash = s.Dash ?? Dashes[slot % Dashes.Length], marker = Markers[slot % Markers.Length];
                 var pts = s.Points.Where(p => Valid(p.X, XLog) && Valid(p.Y, YLog)).ToList();
                 if (pts.Count > 0)
                 {
@@ -139,10 +150,14 @@ public sealed class SvgChart
                 foreach (var (mx, my, label) in s.Marks.Where(m => Valid(m.X, XLog) && Valid(m.Y, YLog)))
                 {
                     Marker(w, Sx(mx), Sy(my), marker, colour, 5.5);
-                    Text(w, Sx(mx) + 7, Sy(my) - 6, label, 10, "start", "normal", colour);
+                    w.WriteStartElement("title", ns);
+                    w.WriteString($"{s.Name} {label}");
+                    w.WriteEndElement();
                 }
+                if (!s.InLegend)
+                    continue;
                 // legend
-                double ly = Top + 8 + i * 20;
+                double ly = Top + 8 + legendRow++ * 20;
                 double lx = Left + plotW + 14;
                 Line(w, lx, ly, lx + 30, ly, colour, 2, dash);
                 Marker(w, lx + 15, ly, marker, colour, 3.5);
@@ -150,7 +165,7 @@ public sealed class SvgChart
             }
             w.WriteEndElement();
         }
-        return sb.ToString() + "\n";
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
     private static string Shorten(string s, int n) => s.Length <= n ? s : s[..(n - 1)] + "…";
