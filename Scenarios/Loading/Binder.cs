@@ -111,7 +111,7 @@ public sealed class Binder
             _errors.Add(new ScenarioError(node.Location, path, $"expected a single value ({info.Unit}), found a {(node.Map is not null ? "mapping" : "list")}"));
             return null;
         }
-        if (node.Scalar.Trim().Length == 0)
+        if (node.Scalar.Trim().Length == 0 && info.Type != typeof(string))
         {
             _errors.Add(new ScenarioError(node.Location, path, $"missing value ({info.Unit})"));
             return null;

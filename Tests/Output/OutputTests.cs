@@ -1,0 +1,108 @@
+using System.Globalization;
+using TlbSim.Scenarios;
+using TlbSim.Tests.Scenarios;
+using Xunit;
+
+namespace TlbSim.Tests.Output;
+
+/// <summary>
+/// Are results reproducible to the byte (any job count, any culture), and do the CSV and chart writers
+/// produce exactly the committed golden files for a small fixed scenario?
+/// Set TLBSIM_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, and review the diff.
+/// </summary>
+public class OutputTests
+{
+    private static readonly string[] GoldenFiles = ["summary.csv", "histograms.csv", "timeseries.csv", "cdf_golden.svg", "percentiles_vs_cpus_golden.svg"];
+
+    private static string Scenario => Path.Combine(ScenarioLoaderTests.RepoRoot(), "Tests", "Output", "golden.yaml");
+
+    private static string Run(int jobs, string? culture = null)
+    {
+        string outDir = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-out").FullName, "result");
+        var saved = (CultureInfo.CurrentCulture, CultureInfo.DefaultThreadCurrentCulture);
+        try
+        {
+            if (culture is not null)
+            {
+                CultureInfo.CurrentCulture = new CultureInfo(culture);
+                CultureInfo.DefaultThreadCurrentCulture = new CultureInfo(culture);
+            }
+            var output = new StringWriter();
+            var error = new StringWriter();
+            int code = TlbsimCli.Run(["run", Scenario, "--out", outDir, "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--quiet"], output, error);
+            Assert.True(code == 0, error.ToString());
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = saved.CurrentCulture;
+            CultureInfo.DefaultThreadCurrentCulture = saved.DefaultThreadCurrentCulture;
+        }
+        return outDir;
+    }
+
+    [Fact]
+    public void The_same_scenario_and_seed_give_byte_identical_CSV_with_1_or_4_jobs_and_under_a_comma_decimal_culture()
+    {
+        var serial = Run(1);
+        var parallel = Run(4);
+        var german = Run(2, "de-DE");
+        foreach (var file in new[] { "summary.csv", "histograms.csv", "timeseries.csv" })
+        {
+            var expected = File.ReadAllBytes(Path.Combine(serial, file));
+            Assert.Equal(expected, File.ReadAllBytes(Path.Combine(parallel, file)));
+            Assert.Equal(expected, File.ReadAllBytes(Path.Combine(german, file)));
+        }
+        Assert.DoesNotContain(",5", File.ReadAllText(Path.Combine(german, "summary.csv")).Split('\n')[1].Split(',').Skip(6).Take(1).Single(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_CSV_and_chart_writers_reproduce_the_golden_files()
+    {
+        var dir = Run(2);
+        string golden = Path.Combine(ScenarioLoaderTests.RepoRoot(), "Tests", "Output", "Golden");
+        bool update = Environment.GetEnvironmentVariable("TLBSIM_UPDATE_GOLDEN") == "1";
+        foreach (var file in GoldenFiles)
+        {
+            var actual = File.ReadAllText(Path.Combine(dir, file));
+            var path = Path.Combine(golden, file);
+            if (update)
+                File.WriteAllText(path, actual);
+            Assert.True(File.Exists(path), $"{file}: no golden copy; run with TLBSIM_UPDATE_GOLDEN=1");
+            Assert.Equal(File.ReadAllText(path), actual);
+        }
+    }
+
+    [Fact]
+    public void A_result_folder_holds_every_output_and_the_report_embeds_every_chart()
+    {
+        var dir = Run(2);
+        foreach (var file in new[] { "summary.csv", "histograms.csv", "timeseries.csv", "report.html", "resolved.yaml", "run.json" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        var report = File.ReadAllText(Path.Combine(dir, "report.html"));
+        foreach (var svg in Directory.GetFiles(dir, "*.svg"))
+            Assert.Contains(Path.GetFileName(svg), report, StringComparison.Ordinal);
+        Assert.DoesNotContain("http://", report.Replace("http://www.w3.org/2000/svg", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", report, StringComparison.Ordinal);
+        var header = File.ReadLines(Path.Combine(dir, "summary.csv")).First();
+        foreach (var column in new[] { "scenario", "mechanism", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
+            "op_latency_p999_ns", "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ipis_per_s", "shootdowns_per_s", "full_flushes_per_s",
+            "tlb_misses_per_s", "walk_time_share", "irq_time_share", "workload_slowdown", "direct_map_1g", "direct_map_2m", "direct_map_4k", "machine.cpus" })
+            Assert.Contains(column, header.Split(','));
+        // The resolved file runs again and gives the same summary.
+        string again = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-again").FullName, "r");
+        Assert.Equal(0, TlbsimCli.Run(["run", Path.Combine(dir, "resolved.yaml"), "--out", again, "--quiet", "--jobs", "2"], new StringWriter(), new StringWriter()));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "summary.csv")), File.ReadAllText(Path.Combine(again, "summary.csv")));
+    }
+
+    [Fact]
+    public void An_out_folder_that_exists_or_cannot_be_written_is_bad_input()
+    {
+        var existing = Directory.CreateTempSubdirectory("tlbsim-exists").FullName;
+        var error = new StringWriter();
+        Assert.Equal(2, TlbsimCli.Run(["run", Scenario, "--out", existing, "--quiet"], new StringWriter(), error));
+        Assert.Contains("already exists", error.ToString(), StringComparison.Ordinal);
+        var file = Path.Combine(existing, "a-file");
+        File.WriteAllText(file, "");
+        Assert.Equal(2, TlbsimCli.Run(["run", Scenario, "--out", Path.Combine(file, "sub"), "--quiet"], new StringWriter(), new StringWriter()));
+    }
+}
