@@ -32,7 +32,11 @@ public static class Figures
                 figures.Add(SlowdownByRate(scenario, rows));
             var series = Aggregate.Series(records).Where(s => s.Key.Scenario == scenario).ToList();
             if (series.Any(s => s.Samples.Any(x => x.Metric == "direct_map_4k" && x.Value > 0)))
-                figures.Add(DirectMap(scenario, series, rows));
+            {
+                var figure = DirectMap(scenario, series, rows);
+                if (figure is not null)
+                    figures.Add(figure);
+            }
         }
         return figures;
     }
@@ -147,20 +151,40 @@ public static class Figures
         return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart.Render());
     }
 
-    private static Figure DirectMap(string scenario, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, IReadOnlyList<(long Time, string Metric, double Value)> Samples)> series, IReadOnlyList<SummaryRow> rows)
+    private static Figure? DirectMap(string scenario, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, IReadOnlyList<(long Time, string Metric, double Value)> Samples)> series, IReadOnlyList<SummaryRow> rows)
     {
         var lines = new List<Series>();
-        foreach (var (key, _, samples) in series.Where(s => s.Key.Mechanism != "baseline"))
+        // A sweep over machine size would draw every size; the largest one tells the story.
+        bool bySize = rows.Select(r => r.Cpus).Distinct().Count() > 1;
+        int lastPoint = rows.Max(r => r.Point);
+        var metrics = new[] { ("direct_map_4k", "4K"), ("direct_map_2m", "2M"), ("direct_map_1g", "1G") };
+        foreach (var (key, _, samples) in series.Where(s => s.Key.Mechanism != "baseline" && (!bySize || s.Key.Point == lastPoint)))
         {
             var row = rows.First(r => r.Point == key.Point && r.Mechanism == key.Mechanism);
-            string label = row.Assignments.Count == 0 ? key.Mechanism : $"{key.Mechanism} {string.Join(",", row.Assignments.Select(a => $"{a.Key.Split('.')[^1]}={a.Value}"))}";
-            foreach (var (metric, size) in new[] { ("direct_map_4k", "4K"), ("direct_map_2m", "2M"), ("direct_map_1g", "1G") })
+            bool oneMechanism = rows.Select(r => r.Mechanism).Distinct().Count(m => m != "baseline") == 1;
+            string assignments = string.Join(",", row.Assignments.Select(a => $"{a.Key.Split('.')[^1]}={a.Value}"));
+            string label = row.Assignments.Count == 0 || bySize ? key.Mechanism : oneMechanism ? assignments : $"{key.Mechanism} {assignments}";
+            var baseline = series.FirstOrDefault(s => s.Key.Mechanism == "baseline" && s.Key.Point == key.Point).Samples ?? [];
+            var chosen = new List<Series>();
+            foreach (var (metric, size) in metrics)
             {
                 var pts = samples.Where(s => s.Metric == metric).Select(s => (s.Time / 1e9, s.Value)).ToList();
-                if (pts.Any(p => p.Value > 0))
-                    lines.Add(new Series($"{label}: {size}", pts));
+                bool varies = pts.Count > 0 && pts.Max(p => p.Value) != pts.Min(p => p.Value);
+                if (varies)
+                    chosen.Add(new Series($"{label}: {size}", pts));
             }
+            if (chosen.Count == 0)
+            {
+                // Nothing moved during the run: show the 4K count if it differs from baseline's (a map split before measurement, or forced 4K).
+                var mine = samples.Where(s => s.Metric == "direct_map_4k").Select(s => (s.Time / 1e9, s.Value)).ToList();
+                var theirs = baseline.Where(s => s.Metric == "direct_map_4k").Select(s => s.Value).ToList();
+                if (mine.Count > 0 && (theirs.Count == 0 || mine[^1].Value != theirs[^1]))
+                    chosen.Add(new Series($"{label}: 4K", mine));
+            }
+            lines.AddRange(chosen);
         }
+        if (lines.Count == 0)
+            return null;
         var chart = new SvgChart
         {
             Title = $"{scenario}: direct-map mappings over time",

@@ -161,7 +161,7 @@ public sealed class SvgChart
                 double lx = Left + plotW + 14;
                 Line(w, lx, ly, lx + 30, ly, colour, 2, dash);
                 Marker(w, lx + 15, ly, marker, colour, 3.5);
-                Text(w, lx + 36, ly + 4, Shorten(s.Name, 24), 11, "start");
+                Text(w, lx + 36, ly + 4, Shorten(s.Name, 30), 10, "start");
             }
             w.WriteEndElement();
         }
