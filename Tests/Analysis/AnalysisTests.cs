@@ -1,0 +1,74 @@
+using FsCheck;
+using FsCheck.Fluent;
+using TlbSim.Analysis;
+using Xunit;
+
+namespace TlbSim.Tests.Analysis;
+
+/// <summary>Do the streaming histogram and the replication statistics give the answers stored samples would, within their stated error?</summary>
+public class AnalysisTests
+{
+    [Fact]
+    public void Every_bucket_is_at_most_one_128th_of_its_values_wide()
+    {
+        for (long v = 1; v < long.MaxValue / 4; v = v * 3 + 1)
+        {
+            int i = LogHistogram.Index(v);
+            long low = LogHistogram.LowerBound(i), high = LogHistogram.UpperBound(i);
+            Assert.InRange(v, low, high - 1);
+            Assert.True(high - low <= Math.Max(1, low / 128), $"bucket [{low},{high}) for {v}");
+        }
+    }
+
+    [Fact]
+    public void Percentiles_are_within_one_percent_of_the_exact_order_statistics()
+    {
+        Prop.ForAll<int[]>(raw =>
+        {
+            var values = raw.Select(x => (long)Math.Abs((long)x) * 997 + 1).ToArray();
+            if (values.Length == 0)
+                return true;
+            var h = new LogHistogram();
+            foreach (var v in values)
+                h.Record(v);
+            Array.Sort(values);
+            foreach (double p in new[] { 50.0, 90, 99, 99.9 })
+            {
+                long exact = values[Math.Max(0, (int)Math.Ceiling(p / 100 * values.Length) - 1)];
+                long got = h.Percentile(p);
+                if (got < exact || got > exact * 1.008 + 1)
+                    return false;
+            }
+            return h.Max == values[^1] && h.Min == values[0] && Math.Abs(h.Mean - values.Average()) < 1e-6 * values.Average() + 1e-9;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200).WithReplay(17UL, 19UL).WithQuietOnSuccess(true));
+    }
+
+    [Fact]
+    public void Merged_histograms_equal_one_histogram_of_all_samples()
+    {
+        var a = new LogHistogram();
+        var b = new LogHistogram();
+        var all = new LogHistogram();
+        var rng = new Random(9);
+        for (int i = 0; i < 10_000; i++)
+        {
+            long v = (long)(Math.Exp(rng.NextDouble() * 20));
+            (i % 2 == 0 ? a : b).Record(v);
+            all.Record(v);
+        }
+        a.Merge(b);
+        Assert.Equal(all.Nonempty(), a.Nonempty());
+        Assert.Equal(all.Percentile(99), a.Percentile(99));
+        Assert.Equal(all.Count, a.Count);
+    }
+
+    [Fact]
+    public void The_95_percent_interval_uses_Student_t()
+    {
+        var (mean, half) = Statistics.MeanCi95([1, 2, 3, 4]);
+        Assert.Equal(2.5, mean, 12);
+        // s = 1.29099, t(3, 0.975) = 3.18245: half = 3.18245 * 1.29099 / 2
+        Assert.Equal(3.182446 * 1.290994 / 2, half, 4);
+        Assert.Equal((5.0, 0.0), Statistics.MeanCi95([5]));
+    }
+}
