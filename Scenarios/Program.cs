@@ -55,9 +55,10 @@ namespace TlbSim.Scenarios
             var repsOption = new Option<int?>("--replications") { Description = "Replications, for every scenario" };
             var jobsOption = new Option<int>("--jobs") { Description = "Runs in parallel (results are identical for any value)", DefaultValueFactory = _ => Environment.ProcessorCount };
             var quietOption = new Option<bool>("--quiet") { Description = "No progress display or summary table" };
+            var checkOption = new Option<bool>("--check") { Description = "Check invariants as runs go (IPIs acknowledged, TLB occupancy, time order, time accounting); a violation stops the run" };
             var run = new Command("run", "Run a scenario file and write CSV, charts, an HTML report and the resolved parameters")
             {
-                runFile, outOption, onlyOption, setOption, seedOption, repsOption, jobsOption, quietOption,
+                runFile, outOption, onlyOption, setOption, seedOption, repsOption, jobsOption, quietOption, checkOption,
             };
             run.SetAction((r, cancel) => Task.FromResult(RunCommand.Execute(new RunOptions
             {
@@ -69,6 +70,7 @@ namespace TlbSim.Scenarios
                 Replications = r.GetValue(repsOption),
                 Jobs = r.GetValue(jobsOption),
                 Quiet = r.GetValue(quietOption),
+                Check = r.GetValue(checkOption),
             }, output, error, cancel)));
             root.Subcommands.Add(run);
 

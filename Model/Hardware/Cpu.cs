@@ -29,6 +29,9 @@ public enum TimeCategory
 /// <summary>A function queued on a CPU's call-single queue (a csd): run by the target, then acknowledged.</summary>
 public sealed class CallRequest(Cpu initiator, Func<Cpu, IEnumerable<Event>> function, Action<Cpu> acknowledge)
 {
+    /// <summary>When the request was queued (set by <see cref="Cpu.Enqueue"/>), in picoseconds.</summary>
+    public long QueuedAtPs { get; internal set; }
+
     /// <summary>The CPU that queued it.</summary>
     public Cpu Initiator { get; } = initiator;
 
@@ -336,6 +339,9 @@ public sealed class Cpu
     /// </summary>
     public bool Enqueue(CallRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        request.QueuedAtPs = _machine.Simulation.NowPicoseconds;
+        _machine.CallsQueued++;
         _callQueue.Add(request);
         return _callQueue.Count == 1;
     }
@@ -381,11 +387,11 @@ public sealed class Cpu
             foreach (var request in batch)
             {
                 if (_machine.EarlyAck)
-                    request.Acknowledge(this);
+                    Acknowledge(request);
                 foreach (var e in request.Function(this))
                     yield return e;
                 if (!_machine.EarlyAck)
-                    request.Acknowledge(this);
+                    Acknowledge(request);
             }
             _waiting = TimeCategory.Interrupt;
             yield return sim.Timeout(cpu.InterruptExit);
@@ -407,6 +413,15 @@ public sealed class Cpu
             foreach (var e in Idle(Duration.FromMilliseconds(100)))
                 yield return e;
         }
+    }
+
+    /// <summary>The oldest request still waiting on this CPU's call-single queue, queued at (ps), or null.</summary>
+    public long? OldestQueuedPs => _callQueue.Count == 0 ? null : _callQueue.Min(r => r.QueuedAtPs);
+
+    private void Acknowledge(CallRequest request)
+    {
+        _machine.CallsAcknowledged++;
+        request.Acknowledge(this);
     }
 
     /// <summary>Charges the time since the last charge to <paramref name="category"/>.</summary>

@@ -59,6 +59,12 @@ public sealed class Machine
     /// <summary>Targets acknowledge a call on interrupt entry instead of after the function (set by the kernel's flush policy).</summary>
     public bool EarlyAck { get; set; }
 
+    /// <summary>Function-call requests queued on CPUs (csds), all time.</summary>
+    public long CallsQueued { get; internal set; }
+
+    /// <summary>Function-call requests acknowledged by their targets (csd_unlock), all time.</summary>
+    public long CallsAcknowledged { get; internal set; }
+
     /// <summary>Mechanism operations completed after warm-up (counted by the operation generator).</summary>
     public long OperationsDone { get; set; }
 

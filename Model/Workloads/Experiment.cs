@@ -43,6 +43,9 @@ public sealed record RunSpec
 
     /// <summary>Spacing of time-series samples.</summary>
     public Duration SampleInterval { get; init; } = Duration.FromMilliseconds(1);
+
+    /// <summary>Check the run-time invariants (<see cref="InvariantChecker"/>) as the run goes.</summary>
+    public bool Check { get; init; }
 }
 
 /// <summary>What a run reports besides the per-operation latencies it streams.</summary>
@@ -134,11 +137,13 @@ public static class Experiment
             machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, initiates, observer, warmupEnd));
         }
         sim.Process(Sampler(sim, machine, kernel, spec, observer), "sampler");
+        var checker = spec.Check ? new InvariantChecker(machine) : null;
 
         sim.Run(spec.Warmup);
         var before = Snapshot.Take(machine, kernel);
         sim.Run(spec.Warmup + spec.Duration);
         var after = Snapshot.Take(machine, kernel);
+        checker?.CheckNow();
         double seconds = spec.Duration.TotalSeconds;
         double cpuSeconds = seconds * machine.Cpus.Count;
         return new RunOutcome

@@ -35,6 +35,9 @@ public sealed record RunOptions
 
     /// <summary>No progress or table.</summary>
     public bool Quiet { get; init; }
+
+    /// <summary>Check the run-time invariants as runs go.</summary>
+    public bool Check { get; init; }
 }
 
 /// <summary><c>tlbsim run</c>: load, run every sweep point, mechanism and replication, write the result folder.</summary>
@@ -87,7 +90,7 @@ public static class RunCommand
             return CheckAndList.BadInput;
         }
 
-        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications);
+        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check);
         var clock = Stopwatch.StartNew();
         RunRecord[] records;
         try

@@ -20,7 +20,7 @@ public static class Runner
     /// first: slowdowns are relative to it), replication. Replication r of every mechanism at every point
     /// uses the same seed, so mechanisms are compared on the same random background (common random numbers).
     /// </summary>
-    public static IReadOnlyList<RunUnit> Plan(ScenarioFile file, IReadOnlyCollection<string>? only = null, long? seed = null, int? replications = null)
+    public static IReadOnlyList<RunUnit> Plan(ScenarioFile file, IReadOnlyCollection<string>? only = null, long? seed = null, int? replications = null, bool check = false)
     {
         ArgumentNullException.ThrowIfNull(file);
         var units = new List<RunUnit>();
@@ -50,6 +50,7 @@ public static class Runner
                             Warmup = s.Warmup,
                             Seed = unchecked((seed ?? s.Seed) + r),
                             SampleInterval = s.SampleInterval,
+                            Check = check,
                         };
                         units.Add(new RunUnit(units.Count, scenario, point, mechanism, r, spec));
                     }

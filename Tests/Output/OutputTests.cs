@@ -29,7 +29,7 @@ public class OutputTests
             }
             var output = new StringWriter();
             var error = new StringWriter();
-            int code = TlbsimCli.Run(["run", Scenario, "--out", outDir, "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--quiet"], output, error);
+            int code = TlbsimCli.Run(["run", Scenario, "--out", outDir, "--jobs", jobs.ToString(CultureInfo.InvariantCulture), "--quiet", "--check"], output, error);
             Assert.True(code == 0, error.ToString());
         }
         finally

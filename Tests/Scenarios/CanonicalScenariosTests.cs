@@ -16,7 +16,7 @@ public class CanonicalScenariosTests(ITestOutputHelper output)
         // Shortened: 1 ms measured after 0.5 ms, one replication, and at most 64 CPUs.
         var file = ScenarioLoader.Load(path, ["duration=1ms", "warmup=500us", "replications=1"]);
         Assert.Equal(["mechanisms_by_cpus", "prlist_remapping", "direct_map_fragmentation"], file.Scenarios.Select(s => s.Name));
-        var units = Runner.Plan(file).Where(u => u.Spec.Machine.Topology.Cpus <= 64).ToList();
+        var units = Runner.Plan(file, check: true).Where(u => u.Spec.Machine.Topology.Cpus <= 64).ToList();
         var records = Runner.ExecuteAll(units, jobs: 2);
         var rows = Aggregate.Summary(records);
         foreach (var row in rows.Where(r => r.Scenario == "mechanisms_by_cpus" && r.Cpus == 16))

@@ -35,6 +35,7 @@ public class MechanismTests(ITestOutputHelper output)
         Duration = Duration.FromMilliseconds(ms),
         Warmup = Duration.FromMilliseconds(warmupMs),
         Seed = 7,
+        Check = true,
     };
 
     internal static (RunOutcome Outcome, Recorder Recorder) Run(RunSpec spec)

@@ -37,6 +37,7 @@ public class XpfoCalibrationTests(ITestOutputHelper output)
         Duration = Duration.FromMilliseconds(200),
         Warmup = Duration.FromMilliseconds(5),
         Seed = seed,
+        Check = true,
     }, new Nothing()).KernelTimePerWork;
 
     [Fact]

@@ -1,0 +1,89 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Workloads;
+
+/// <summary>
+/// The run-time invariants behind <c>tlbsim run --check</c> (always on in tests): simulated time never
+/// goes backwards; every IPI's request is acknowledged (none waits longer than the csd-lock timeout and
+/// no more are acknowledged than were sent); no TLB structure holds more entries than it has; each CPU's
+/// time accounting sums to the elapsed time. A violation stops the run with a message naming the
+/// invariant, the CPU and the time.
+/// </summary>
+public sealed class InvariantChecker
+{
+    /// <summary>Longest a queued call may wait before it counts as lost (Linux warns after 5 s; a simulated run is shorter).</summary>
+    public static readonly Duration CsdLockTimeout = Duration.FromMilliseconds(50);
+
+    private readonly Machine _machine;
+    private long _lastTimePs;
+
+    /// <summary>Installs the checks on <paramref name="machine"/>.</summary>
+    public InvariantChecker(Machine machine)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        _machine = machine;
+        var sim = machine.Simulation;
+        var previous = sim.BeforeFire;
+        sim.BeforeFire = e =>
+        {
+            previous?.Invoke(e);
+            long t = e.Time.Picoseconds;
+            if (t < _lastTimePs)
+                throw Violation("simulated time never goes backwards", null, $"event {e} at {e.Time} after {new Duration(_lastTimePs)}");
+            _lastTimePs = t;
+        };
+        sim.Process(Watch(sim), "invariants");
+    }
+
+    /// <summary>Checks everything that can be checked at this instant.</summary>
+    public void CheckNow()
+    {
+        var sim = _machine.Simulation;
+        if (_machine.CallsAcknowledged > _machine.CallsQueued)
+            throw Violation("every IPI sent is acknowledged once", null, $"{_machine.CallsAcknowledged} acknowledgments for {_machine.CallsQueued} requests");
+        foreach (var cpu in _machine.Cpus)
+        {
+            if (cpu.OldestQueuedPs is { } queued && sim.NowPicoseconds - queued > CsdLockTimeout.Picoseconds)
+                throw Violation("every IPI sent is acknowledged", cpu, $"a request queued at {new Duration(queued)} is still unacknowledged (csd lock timeout {CsdLockTimeout})");
+            cpu.SettleAccounts();
+            if (cpu.Accounted != sim.Now)
+                throw Violation("each CPU's time accounting sums to elapsed time", cpu, $"accounted {cpu.Accounted}");
+            CheckOccupancy(cpu);
+        }
+    }
+
+    private void CheckOccupancy(Cpu cpu)
+    {
+        if (_machine.TlbModel is not AnalyticTlbModel)
+            return; // the trace model is a real cache: its occupancy is bounded by construction
+        var tlb = cpu.Tlb;
+        var p = _machine.Params.Tlb;
+        foreach (var size in new[] { PageSize.Size4K, PageSize.Size2M, PageSize.Size1G })
+        {
+            double held = 0;
+            for (int k = 0; k < tlb.Classes.Count; k++)
+            {
+                if (tlb.Classes[k].Size == size)
+                    held += tlb.Classes[k].Count * tlb.L1Hit[k];
+            }
+            int capacity = size switch { PageSize.Size4K => p.Dtlb4kEntries, PageSize.Size2M => p.Dtlb2mEntries, _ => p.Dtlb1gEntries };
+            if (held > capacity * (1 + 1e-6) + 1e-6)
+                throw Violation("TLB occupancy never exceeds capacity", cpu, $"L1 dTLB {size} holds {held:F1} of {capacity} entries");
+        }
+    }
+
+    private IEnumerable<Event> Watch(Simulation sim)
+    {
+        while (true)
+        {
+            yield return sim.Timeout(Duration.FromMicroseconds(500));
+            CheckNow();
+        }
+    }
+
+    private SimulationException Violation(string invariant, Cpu? cpu, string detail) =>
+        new($"invariant violated: {invariant}{(cpu is null ? "" : $" (cpu{cpu.Id})")} at {_machine.Simulation.Now}: {detail}");
+}
