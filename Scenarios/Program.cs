@@ -74,6 +74,11 @@ namespace TlbSim.Scenarios
             }, output, error, cancel)));
             root.Subcommands.Add(run);
 
+            var calibrateOut = new Option<string?>("--out") { Description = "Folder for calibration.csv and calibration.svg (default: results/calibration-<UTC time>)" };
+            var calibrate = new Command("calibrate", "Reproduce every modelled row of CALIBRATION.md; print simulated versus published; exit 1 if a row is out of tolerance") { calibrateOut };
+            calibrate.SetAction(r => CalibrateCommand.Execute(r.GetValue(calibrateOut), output, error));
+            root.Subcommands.Add(calibrate);
+
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -85,8 +85,8 @@ public sealed class Cpu
     /// <summary>How this CPU touches memory while busy.</summary>
     public AccessProfile Profile { get; set; } = new();
 
-    /// <summary>The user address space whose page tables CR3 points at (loaded_mm), if any.</summary>
-    public AddressSpace? LoadedMm { get; internal set; }
+    /// <summary>The user address space whose page tables CR3 points at (loaded_mm), if any; set by switch_mm, or directly when a run starts with the mm loaded.</summary>
+    public AddressSpace? LoadedMm { get; set; }
 
     /// <summary>In lazy TLB mode: running a kernel thread or idle with a user mm still loaded (cpu_tlbstate_shared.is_lazy).</summary>
     public bool IsLazy { get; internal set; }

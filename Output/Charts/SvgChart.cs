@@ -21,6 +21,9 @@ public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Poi
 
     /// <summary>Shown in the legend.</summary>
     public bool InLegend { get; init; } = true;
+
+    /// <summary>Join the points with a line (false: markers only).</summary>
+    public bool Line { get; init; } = true;
 }
 
 /// <summary>
@@ -117,7 +120,12 @@ public sealed class SvgChart
                 int slot = s.Style ?? i;
                 string colour = Colours[slot % Colours.Length], dash = s.Dash ?? Dashes[slot % Dashes.Length], marker = Markers[slot % Markers.Length];
                 var pts = s.Points.Where(p => Valid(p.X, XLog) && Valid(p.Y, YLog)).ToList();
-                if (pts.Count > 0)
+                if (pts.Count > 0 && !s.Line)
+                {
+                    foreach (var p in pts)
+                        Marker(w, Sx(p.X), Sy(p.Y), marker, colour, 4.5);
+                }
+                else if (pts.Count > 0)
                 {
                     var path = new StringBuilder();
                     for (int k = 0; k < pts.Count; k++)
@@ -159,7 +167,8 @@ public sealed class SvgChart
                 // legend
                 double ly = Top + 8 + legendRow++ * 20;
                 double lx = Left + plotW + 14;
-                Line(w, lx, ly, lx + 30, ly, colour, 2, dash);
+                if (s.Line)
+                    Line(w, lx, ly, lx + 30, ly, colour, 2, dash);
                 Marker(w, lx + 15, ly, marker, colour, 3.5);
                 Text(w, lx + 36, ly + 4, Shorten(s.Name, 30), 10, "start");
             }

@@ -1,0 +1,200 @@
+using System.Globalization;
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
+using TlbSim.Model.Workloads;
+
+namespace TlbSim.Scenarios.Calibration;
+
+/// <summary>One row of CALIBRATION.md as tlbsim checks it.</summary>
+/// <param name="Kind">"input" rows set defaults (the default must carry the published value); "check" rows are emergent results.</param>
+/// <param name="Quantity">What is compared.</param>
+/// <param name="Conditions">The published measurement's conditions.</param>
+/// <param name="Published">The published value.</param>
+/// <param name="Unit">Unit of both values.</param>
+/// <param name="Tolerance">Allowed relative difference.</param>
+/// <param name="Source">Where the published value comes from.</param>
+/// <param name="Simulate">Produces tlbsim's value.</param>
+public sealed record CalibrationRow(string Kind, string Quantity, string Conditions, double Published, string Unit, double Tolerance, string Source, Func<double> Simulate)
+{
+    /// <summary>True when <paramref name="simulated"/> is within the tolerance of the published value.</summary>
+    public bool Within(double simulated) => Math.Abs(simulated - Published) <= Tolerance * Math.Abs(Published) + 1e-9;
+}
+
+/// <summary>The calibration table: every row of CALIBRATION.md that tlbsim models, with how it reproduces it.</summary>
+public static class CalibrationTable
+{
+    /// <summary>The rows, in CALIBRATION.md's order.</summary>
+    public static IReadOnlyList<CalibrationRow> Rows { get; } =
+    [
+        new("input", "tlb_single_page_flush_ceiling", "Linux >= 3.15", 33, "pages", 0, "arch/x86/mm/tlb.c", () => new KernelParams().SinglePageFlushCeiling),
+        new("input", "single-page flush (INVLPG)", "generic x86", 100, "ns", 0.05, "arch/x86/mm/tlb.c comment", () => new TlbParams().Invlpg.TotalNanoseconds),
+        new("input", "CR3-write full flush", "2015 microbenchmark", 96, "cycles", 0, "lore:20150608195237.GA15429@gmail.com", () => new TlbParams().Cr3WriteCycles),
+        new("input", "Skylake L1 dTLB 4K entries", "Skylake", 64, "entries", 0, "Intel 248966-045 Table 2-15", () => MachinePresets.SkylakeSp2s.Tlb.Dtlb4kEntries),
+        new("input", "Skylake STLB entries", "Skylake", 1536, "entries", 0, "Intel 248966-045 Table 2-15", () => MachinePresets.SkylakeSp2s.Tlb.StlbEntries),
+        new("input", "Skylake STLB 1G entries", "Skylake", 16, "entries", 0, "Intel 248966-045 Table 2-15", () => MachinePresets.SkylakeSp2s.Tlb.Stlb1gEntries),
+        new("input", "Haswell STLB hit", "Haswell", 12, "cycles", 0, "public measurements", () => MachinePresets.HaswellDesktop.Tlb.StlbHitCycles),
+        new("input", "Haswell C6 exit latency", "hsw_cstates", 133, "us", 0, "drivers/idle/intel_idle.c", () => MachinePresets.HaswellDesktop.Cpu.IdleStates[^1].ExitLatency.TotalMicroseconds),
+        new("input", "Ivy Bridge C6 exit latency", "ivb_cstates", 80, "us", 0, "drivers/idle/intel_idle.c", () => MachinePresets.IvyBridgeDesktop.Cpu.IdleStates[^1].ExitLatency.TotalMicroseconds),
+        new("input", "Skylake-SP C6 exit latency", "skx_cstates", 133, "us", 0, "drivers/idle/intel_idle.c", () => MachinePresets.SkylakeSp2s.Cpu.IdleStates[^1].ExitLatency.TotalMicroseconds),
+        new("input", "Ice Lake-SP C6 exit latency", "icx_cstates", 170, "us", 0, "drivers/idle/intel_idle.c", () => MachinePresets.IceLakeSp2s.Cpu.IdleStates[^1].ExitLatency.TotalMicroseconds),
+        new("input", "lseek round trip without PTI", "Intel, 2017", 192, "ns", 0.01, "lore:20171031223146.6B47C861@viggo.jf.intel.com", () => MachinePresets.IceLakeSp2s.Cpu.SyscallRoundTrip.TotalNanoseconds),
+        new("input", "lseek round trip with PTI and PCID", "Intel, 2017", 333, "ns", 0.01, "lore:20171031223146.6B47C861@viggo.jf.intel.com", () => MachinePresets.SkylakeSp2s.Cpu.SyscallRoundTrip.TotalNanoseconds),
+        new("input", "same-socket ack line transfer", "Broadwell Xeon", 40, "ns", 0.05, "public measurements", () => new ApicParams().SameSocketAck.TotalNanoseconds),
+        new("input", "MADV_DONTNEED(1 page) loop, 1 thread", "Haswell, bare metal, before 5.13", 661, "ns", 0.15, "lore:20190531063645.4697-1-namit@vmware.com", () => Runs.MadviseLoop(remote: false)),
+        new("input", "MADV_DONTNEED(1 page) loop, 2 threads", "Haswell, bare metal, before 5.13", 1436, "ns", 0.15, "lore:20190531063645.4697-1-namit@vmware.com", () => Runs.MadviseLoop(remote: true)),
+        new("check", "single-page mprotect remote increment (4655-2499 cycles)", "Haswell, Linux 5.19", MachinePresets.HaswellDesktop.Cpu.Frequency.Cycles(4655 - 2499).TotalNanoseconds, "ns", 0.15, "lore:20220718120212.3180-1-namit@vmware.com", Runs.MprotectIncrement),
+        new("check", "IPI wake latency of an idle target into MWAIT C1, p50", "Zen 3 bare metal", 1500, "ns", 0.15, "lore:20220505104856.452311-1-wyes.karny@amd.com", Runs.IdleWake),
+        new("check", "XPFO immediate: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4", 2.61, "x", 0.05, "lore:cover.1547153058.git.khalid.aziz@oracle.com (the one fitted input: kernel_build page transition rate)", Runs.XpfoSlowdown),
+        new("check", "XPFO forces a 4K direct map", "XPFO v1", 1, "4K share", 0, "same series", Runs.XpfoDirectMap4kShare),
+        new("check", "direct-map splits for 50 unmapped pages, no cache", "2022 RFC: several tens", 50, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: false)),
+        new("check", "direct-map splits for 50 unmapped pages, with cache", "2022 RFC: single digits", 5, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: true)),
+    ];
+
+    /// <summary>Formats a number for the table and calibration.csv.</summary>
+    public static string Format(double v) => Math.Round(v, 4).ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>The simulations behind the check rows.</summary>
+    private static class Runs
+    {
+        private const int Iterations = 2000;
+
+        private static (Simulation Sim, Machine Machine, LinuxKernel Kernel) Boot(MachineParams machine, KernelParams kernel, long seed = 1)
+        {
+            var sim = new Simulation(seed);
+            var map = new DirectMap(machine.Memory, kernel.GbPages, kernel.Force4kDirectMap, kernel.Remerge);
+            var m = new Machine(sim, machine, map, new AnalyticTlbModel());
+            return (sim, m, new LinuxKernel(m, kernel));
+        }
+
+        /// <summary>Mean iteration of a loop on cpu0; a second thread of the same process spins on cpu1 when <paramref name="remote"/>.</summary>
+        private static double Loop(bool remote, FlushPolicy policy, Func<LinuxKernel, Cpu, AddressSpace, IEnumerable<Event>> iteration)
+        {
+            // Bare metal, PTI off as assumed for the published loops (their series disable mitigations).
+            var haswell = MachinePresets.HaswellDesktop;
+            var machine = haswell with { Cpu = haswell.Cpu with { Pti = false, SyscallRoundTrip = Duration.FromNanoseconds(192) } };
+            var (sim, m, kernel) = Boot(machine, new KernelParams { Policy = policy });
+            var mm = new AddressSpace(1, "loop");
+            foreach (int id in remote ? new[] { 0, 1 } : [0])
+            {
+                mm.AddCpu(id);
+                m.Cpus[id].LoadedMm = mm;
+            }
+            Duration start = default, end = default;
+            IEnumerable<Event> Program(Cpu c)
+            {
+                start = sim.Now;
+                for (int i = 0; i < Iterations; i++)
+                {
+                    foreach (var e in iteration(kernel, c, mm))
+                        yield return e;
+                }
+                end = sim.Now;
+            }
+            m.Start(m.Cpus[0], Program);
+            if (remote)
+                m.Start(m.Cpus[1], c => Forever(() => c.Work(Duration.FromMicroseconds(50))));
+            sim.Run(Duration.FromMilliseconds(Iterations * 0.01));
+            return (end - start).TotalNanoseconds / Iterations;
+        }
+
+        public static double MadviseLoop(bool remote) =>
+            Loop(remote, FlushPolicy.Synchronous, (k, c, mm) => k.MadviseDontneed(c, mm, 1).Concat(k.AnonFault(c)));
+
+        public static double MprotectIncrement() =>
+            Loop(true, FlushPolicy.Concurrent, (k, c, mm) => k.Mprotect(c, mm, 1)) - Loop(false, FlushPolicy.Concurrent, (k, c, mm) => k.Mprotect(c, mm, 1));
+
+        /// <summary>From the IPI send until the idle target runs its handler (p50 of 200 wakes on the Milan preset, C1).</summary>
+        public static double IdleWake()
+        {
+            var milan = MachinePresets.MilanServer;
+            var machine = milan with { Cpu = milan.Cpu with { IdleStates = [milan.Cpu.IdleStates[0]] } };
+            var (sim, m, kernel) = Boot(machine, new KernelParams());
+            var samples = new List<double>();
+            var target = m.Cpus[1];
+            IEnumerable<Event> Sender(Cpu c)
+            {
+                for (int i = 0; i < 200; i++)
+                {
+                    foreach (var e in c.Idle(Duration.FromMicroseconds(20)))
+                        yield return e;
+                    long before = target.InterruptsTaken;
+                    var sent = sim.Now;
+                    foreach (var e in kernel.OnEachCpuMask(c, [target], cpu => cpu.Spend(Duration.Zero, TimeCategory.Flush), runLocal: false))
+                        yield return e;
+                    // Wake latency: send to handler start = completion less the handler's own entry and the ack's return trip.
+                    samples.Add((sim.Now - sent).TotalNanoseconds - machine.Apic.SameSocketAck.TotalNanoseconds);
+                }
+            }
+            m.Start(m.Cpus[0], Sender);
+            sim.Run(Duration.FromMilliseconds(50));
+            samples.Sort();
+            return samples[samples.Count / 2];
+        }
+
+        private static double KernelTime(string mechanism, long seed) => Experiment.Run(new RunSpec
+        {
+            Machine = MachinePresets.IvyBridgeDesktop,
+            Kernel = new KernelParams(),
+            Workload = WorkloadPresets.KernelBuild,
+            MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
+            Operations = new OperationParams(),
+            Mechanism = mechanism,
+            Duration = Duration.FromMilliseconds(200),
+            Warmup = Duration.FromMilliseconds(5),
+            Seed = seed,
+        }, NullObserver.Instance).KernelTimePerWork;
+
+        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelTime("xpfo", s) / KernelTime("baseline", s));
+
+        public static double XpfoDirectMap4kShare()
+        {
+            var (_, m, _) = Boot(MachinePresets.IvyBridgeDesktop, new Xpfo().Adjust(new KernelParams()));
+            return m.DirectMap.Coverage(PageSize.Size4K);
+        }
+
+        /// <summary>50 pages taken out of the direct map one by one, as module loading or secretmem would, on a 16 GiB machine.</summary>
+        public static double ExclusiveSplits(bool chunkCache)
+        {
+            var (sim, m, kernel) = Boot(new MachineParams { Topology = new TopologyParams { CoresPerSocket = 4 }, Memory = ByteSize.FromGiB(16) }, new KernelParams());
+            var context = new MechanismContext(kernel, new MechanismParams { ChunkCache = chunkCache, ExclusiveResidentPages = 1000 }, sim.Random.Stream("calibration"));
+            var mechanism = new MapExclusive();
+            IEnumerable<Event> Program(Cpu c)
+            {
+                for (int i = 0; i < 50; i++)
+                {
+                    foreach (var e in mechanism.Operate(context, c))
+                        yield return e;
+                }
+            }
+            m.Start(m.Cpus[0], Program);
+            sim.Run(Duration.FromMilliseconds(100));
+            return m.DirectMap.Splits1G + m.DirectMap.Splits2M;
+        }
+
+        private static IEnumerable<Event> Forever(Func<IEnumerable<Event>> step)
+        {
+            while (true)
+            {
+                foreach (var e in step())
+                    yield return e;
+            }
+        }
+    }
+
+    private sealed class NullObserver : IRunObserver
+    {
+        public static readonly NullObserver Instance = new();
+
+        public void Operation(Duration latency)
+        {
+        }
+
+        public void Sample(Duration time, string metric, double value)
+        {
+        }
+    }
+}
