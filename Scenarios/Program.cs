@@ -87,7 +87,16 @@ namespace TlbSim.Scenarios
                 error.WriteLine("try 'tlbsim --help'");
                 return CheckAndList.BadInput;
             }
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+            try
+            {
+                return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Never a stack trace: say what failed; exit 1 (a failed run), since the input was accepted.
+                error.WriteLine($"tlbsim: {e.GetType().Name}: {e.Message}");
+                return RunCommand.Failed;
+            }
         }
     }
 }

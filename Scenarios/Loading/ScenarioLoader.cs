@@ -61,6 +61,14 @@ public static class ScenarioLoader
                 throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", "the file is empty; expected a 'scenarios' list")]);
             root = SettingNode.FromYaml(yaml.Documents[0].RootNode, file);
         }
+        catch (ScenarioException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is InvalidCastException || e is FormatException || e is OverflowException)
+        {
+            throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", $"the file is not a usable YAML document: {e.Message}")]);
+        }
         catch (YamlException e)
         {
             var at = new SourceLocation(file, (int)e.Start.Line, (int)e.Start.Column);
