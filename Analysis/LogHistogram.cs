@@ -12,8 +12,8 @@ public sealed class LogHistogram
 {
     private const int SubBuckets = 128;
     private const int SubBits = 7;
-    private const int Buckets = SubBuckets + (63 - SubBits) * SubBuckets;
-    private readonly long[] _counts = new long[Buckets];
+    private const int BucketCount = SubBuckets + (63 - SubBits) * SubBuckets;
+    private readonly long[] _counts = new long[BucketCount];
 
     /// <summary>Samples recorded.</summary>
     public long Count { get; private set; }
@@ -48,7 +48,7 @@ public sealed class LogHistogram
     public void Merge(LogHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        for (int i = 0; i < Buckets; i++)
+        for (int i = 0; i < BucketCount; i++)
             _counts[i] += other._counts[i];
         Count += other.Count;
         Sum += other.Sum;
@@ -70,7 +70,7 @@ public sealed class LogHistogram
             return Max;
         long rank = Math.Max(1, (long)Math.Ceiling(p / 100 * Count));
         long seen = 0;
-        for (int i = 0; i < Buckets; i++)
+        for (int i = 0; i < BucketCount; i++)
         {
             seen += _counts[i];
             if (seen >= rank)
@@ -82,11 +82,31 @@ public sealed class LogHistogram
     /// <summary>Non-empty buckets in increasing order: [low, high) and count.</summary>
     public IEnumerable<(long Low, long High, long Count)> Nonempty()
     {
-        for (int i = 0; i < Buckets; i++)
+        for (int i = 0; i < BucketCount; i++)
         {
             if (_counts[i] > 0)
                 yield return (LowerBound(i), UpperBound(i), _counts[i]);
         }
+    }
+
+    /// <summary>Non-empty buckets by index, for exact serialisation.</summary>
+    public IEnumerable<(int Index, long Count)> Buckets()
+    {
+        for (int i = 0; i < BucketCount; i++)
+        {
+            if (_counts[i] > 0)
+                yield return (i, _counts[i]);
+        }
+    }
+
+    /// <summary>Rebuilds a histogram from <see cref="Buckets()"/> and its exact summary values.</summary>
+    public static LogHistogram FromBuckets(IEnumerable<(int Index, long Count)> buckets, long count, long min, long max, double sum)
+    {
+        ArgumentNullException.ThrowIfNull(buckets);
+        var h = new LogHistogram { Count = count, Min = min, Max = max, Sum = sum };
+        foreach (var (i, c) in buckets)
+            h._counts[i] = c;
+        return h;
     }
 
     internal static int Index(long value)

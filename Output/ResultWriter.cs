@@ -7,7 +7,11 @@ using TlbSim.Output.Charts;
 namespace TlbSim.Output;
 
 /// <summary>What run.json records besides the results.</summary>
-public sealed record RunInfo(string ToolVersion, string? GitCommit, string SourceFile, long? Seed, int Jobs, double WallSeconds, long Events, int Runs);
+public sealed record RunInfo(string ToolVersion, string? GitCommit, string SourceFile, long? Seed, int Jobs, double WallSeconds, long Events, int Runs)
+{
+    /// <summary>"i/N" when this folder holds one shard of a sweep.</summary>
+    public string? Shard { get; init; }
+}
 
 /// <summary>
 /// Writes a run's folder. Everything goes to a temporary sibling folder first and is renamed into place
@@ -18,8 +22,19 @@ public static class ResultWriter
     /// <summary>The files written, in order (run.json last: its presence marks a complete folder).</summary>
     public static readonly string[] DataFiles = ["summary.csv", "histograms.csv", "timeseries.csv"];
 
-    /// <summary>Writes every output of the run to <paramref name="outDir"/>, which must not exist yet.</summary>
-    public static IReadOnlyList<string> Write(string outDir, IReadOnlyList<RunRecord> records, IReadOnlyDictionary<string, string> descriptions, string resolvedYaml, RunInfo info)
+    /// <summary>The hidden folder a run writes into before it is complete: ".NAME.partial" beside NAME.</summary>
+    public static string PartialFolder(string outDir)
+    {
+        var full = Path.GetFullPath(outDir);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.partial");
+    }
+
+    /// <summary>
+    /// Writes every output of the run into <paramref name="partialDir"/> (which holds at most the run's journal)
+    /// and renames it to <paramref name="outDir"/>, which must not exist yet. The journal is removed unless
+    /// <paramref name="keepJournal"/> (shards keep it for merging).
+    /// </summary>
+    public static IReadOnlyList<string> Write(string partialDir, string outDir, IReadOnlyList<RunRecord> records, IReadOnlyDictionary<string, string> descriptions, string resolvedYaml, RunInfo info, bool keepJournal = false)
     {
         ArgumentNullException.ThrowIfNull(outDir);
         ArgumentNullException.ThrowIfNull(records);
@@ -27,13 +42,8 @@ public static class ResultWriter
         var full = Path.GetFullPath(outDir);
         if (Directory.Exists(full) || File.Exists(full))
             throw new IOException($"{outDir} already exists; choose another --out or remove it");
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.partial-{Environment.ProcessId}");
-        if (Directory.Exists(temp))
-            Directory.Delete(temp, recursive: true);
+        var temp = partialDir;
         Directory.CreateDirectory(temp);
-        try
         {
             var summary = Aggregate.Summary(records);
             var written = new List<string>();
@@ -63,16 +73,15 @@ public static class ResultWriter
                 ["wall_seconds"] = Math.Round(info.WallSeconds, 3),
                 ["events_simulated"] = info.Events,
                 ["events_per_second"] = info.WallSeconds > 0 ? Math.Round(info.Events / info.WallSeconds) : 0,
+                ["shard"] = info.Shard,
                 ["files"] = new JsonArray(written.Select(n => (JsonNode)n).ToArray()),
             };
             Text("run.json", manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            var journal = Path.Combine(temp, "journal");
+            if (!keepJournal && Directory.Exists(journal))
+                Directory.Delete(journal, recursive: true);
             Directory.Move(temp, full);
             return written;
-        }
-        catch
-        {
-            Directory.Delete(temp, recursive: true);
-            throw;
         }
     }
 

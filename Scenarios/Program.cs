@@ -55,10 +55,12 @@ namespace TlbSim.Scenarios
             var repsOption = new Option<int?>("--replications") { Description = "Replications, for every scenario" };
             var jobsOption = new Option<int>("--jobs") { Description = "Runs in parallel (results are identical for any value)", DefaultValueFactory = _ => Environment.ProcessorCount };
             var quietOption = new Option<bool>("--quiet") { Description = "No progress display or summary table" };
+            var resumeOption = new Option<string?>("--resume") { Description = "Continue the interrupted run whose --out was DIR (the scenario file and options are the interrupted run's)" };
+            var shardOption = new Option<string?>("--shard") { Description = "Run only share i of N of the runs (i/N, 0-based); combine the shard folders with 'tlbsim merge'" };
             var checkOption = new Option<bool>("--check") { Description = "Check invariants as runs go (IPIs acknowledged, TLB occupancy, time order, time accounting); a violation stops the run" };
             var run = new Command("run", "Run a scenario file and write CSV, charts, an HTML report and the resolved parameters")
             {
-                runFile, outOption, onlyOption, setOption, seedOption, repsOption, jobsOption, quietOption, checkOption,
+                runFile, outOption, onlyOption, setOption, seedOption, repsOption, jobsOption, quietOption, checkOption, resumeOption, shardOption,
             };
             run.SetAction((r, cancel) => Task.FromResult(RunCommand.Execute(new RunOptions
             {
@@ -71,8 +73,16 @@ namespace TlbSim.Scenarios
                 Jobs = r.GetValue(jobsOption),
                 Quiet = r.GetValue(quietOption),
                 Check = r.GetValue(checkOption),
+                Resume = r.GetValue(resumeOption),
+                Shard = r.GetValue(shardOption),
             }, output, error, cancel)));
             root.Subcommands.Add(run);
+
+            var mergeDirs = new Argument<string[]>("shards") { Description = "Shard result folders", Arity = ArgumentArity.OneOrMore };
+            var mergeOut = new Option<string>("--out") { Description = "Folder for the merged result", Required = true };
+            var merge = new Command("merge", "Combine the folders of 'tlbsim run --shard i/N' into one result, identical to the unsharded run") { mergeDirs, mergeOut };
+            merge.SetAction(r => MergeCommand.Execute(r.GetValue(mergeDirs) ?? [], r.GetValue(mergeOut)!, output, error));
+            root.Subcommands.Add(merge);
 
             var calibrateOut = new Option<string?>("--out") { Description = "Folder for calibration.csv and calibration.svg (default: results/calibration-<UTC time>)" };
             var calibrate = new Command("calibrate", "Reproduce every modelled row of CALIBRATION.md; print simulated versus published; exit 1 if a row is out of tolerance") { calibrateOut };

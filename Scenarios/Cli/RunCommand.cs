@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.Json;
 using Spectre.Console;
 using TlbSim.Analysis;
 using TlbSim.Model.Kernel;
@@ -38,6 +39,12 @@ public sealed record RunOptions
 
     /// <summary>Check the run-time invariants as runs go.</summary>
     public bool Check { get; init; }
+
+    /// <summary>Continue the interrupted run whose --out was this folder.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>"i/N": run only share i of N of the runs (0-based), for a cluster; merge the shards afterwards.</summary>
+    public string? Shard { get; init; }
 }
 
 /// <summary><c>tlbsim run</c>: load, run every sweep point, mechanism and replication, write the result folder.</summary>
@@ -50,6 +57,31 @@ public static class RunCommand
     public static int Execute(RunOptions options, TextWriter output, TextWriter error, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        string outDir;
+        string partial;
+        if (options.Resume is { } resume)
+        {
+            outDir = resume;
+            partial = ResultWriter.PartialFolder(outDir);
+            var saved = Path.Combine(partial, Journal.Folder, "options.json");
+            if (Directory.Exists(outDir))
+            {
+                error.WriteLine($"--resume {outDir}: that run already finished");
+                return CheckAndList.BadInput;
+            }
+            if (!File.Exists(saved))
+            {
+                error.WriteLine($"--resume {outDir}: no interrupted run there (expected {saved})");
+                return CheckAndList.BadInput;
+            }
+            options = JsonSerializer.Deserialize<RunOptions>(File.ReadAllText(saved))! with { Resume = resume, Out = outDir, Quiet = options.Quiet, Jobs = options.Jobs };
+        }
+        else
+        {
+            string stem = Path.GetFileNameWithoutExtension(options.File);
+            outDir = options.Out ?? Path.Combine("results", $"{stem}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            partial = ResultWriter.PartialFolder(outDir);
+        }
         ScenarioFile file;
         try
         {
@@ -77,29 +109,54 @@ public static class RunCommand
             error.WriteLine($"--jobs must be at least 1 (was {options.Jobs})");
             return CheckAndList.BadInput;
         }
-        string stem = Path.GetFileNameWithoutExtension(options.File);
-        string outDir = options.Out ?? Path.Combine("results", $"{stem}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-        if (Directory.Exists(outDir) || File.Exists(outDir))
+        (int Index, int Count)? shard = null;
+        if (options.Shard is { } shardText)
         {
-            error.WriteLine($"--out {outDir}: already exists; choose another folder or remove it");
-            return CheckAndList.BadInput;
+            var parts = shardText.Split('/');
+            if (parts.Length != 2 || !int.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out int i) || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1 || i < 0 || i >= n)
+            {
+                error.WriteLine($"--shard {shardText}: expected i/N with 0 <= i < N, for example 0/4");
+                return CheckAndList.BadInput;
+            }
+            shard = (i, n);
         }
-        if (!CanWrite(outDir, out var why))
+        if (options.Resume is null)
         {
-            error.WriteLine($"--out {outDir}: cannot be written: {why}");
-            return CheckAndList.BadInput;
+            if (Directory.Exists(outDir) || File.Exists(outDir))
+            {
+                error.WriteLine($"--out {outDir}: already exists; choose another folder or remove it");
+                return CheckAndList.BadInput;
+            }
+            if (Directory.Exists(partial))
+            {
+                error.WriteLine($"--out {outDir}: an interrupted run is there ({partial}); continue it with 'tlbsim run --resume {outDir}' or remove it");
+                return CheckAndList.BadInput;
+            }
+            if (!CanWrite(outDir, out var why))
+            {
+                error.WriteLine($"--out {outDir}: cannot be written: {why}");
+                return CheckAndList.BadInput;
+            }
+            Directory.CreateDirectory(Path.Combine(partial, Journal.Folder));
+            File.WriteAllText(Path.Combine(partial, Journal.Folder, "options.json"), JsonSerializer.Serialize(options with { Out = outDir }));
         }
 
-        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check);
+        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check)
+            .Where(u => shard is null || u.Order % shard.Value.Count == shard.Value.Index).ToList();
+        var journalDir = Path.Combine(partial, Journal.Folder);
+        var done = Journal.Load(journalDir).Where(j => j.Order < int.MaxValue).ToDictionary(j => j.Order);
+        var todo = units.Where(u => !(done.TryGetValue(u.Order, out var j) && j.Key == u.Key)).ToList();
+        if (done.Count > 0 && !options.Quiet)
+            output.WriteLine($"resuming: {units.Count - todo.Count} of {units.Count} runs already done");
         var clock = Stopwatch.StartNew();
-        RunRecord[] records;
+        RunRecord[] fresh;
         try
         {
-            records = Execute(units, options, output, cancel);
+            fresh = Execute(todo, options, output, (u, r) => Journal.Save(journalDir, u.Order, u.Key, r), cancel);
         }
         catch (OperationCanceledException)
         {
-            error.WriteLine("interrupted: no results were written");
+            error.WriteLine($"interrupted: finished runs are kept in {partial}; continue with 'tlbsim run --resume {outDir}'");
             return Failed;
         }
         catch (AggregateException e) when (e.InnerExceptions.All(x => x is SimulationException))
@@ -113,13 +170,20 @@ public static class RunCommand
             error.WriteLine($"simulation failed: {e.Message}");
             return Failed;
         }
+        var byOrder = todo.Select((u, i) => (u.Order, Record: fresh[i])).ToDictionary(x => x.Order, x => x.Record);
+        var records = units.Select(u => byOrder.TryGetValue(u.Order, out var r) ? r : done[u.Order].Record).ToArray();
         double wall = clock.Elapsed.TotalSeconds;
-        long events = records.Sum(r => r.Outcome.Events);
+        long events = fresh.Sum(r => r.Outcome.Events);
         var descriptions = file.Scenarios.ToDictionary(s => s.Name, s => s.Points[0].Settings.Description);
-        var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, wall, events, records.Length);
+        var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, wall, events, records.Length)
+        {
+            Shard = shard is { } sh ? $"{sh.Index}/{sh.Count}" : null,
+        };
         try
         {
-            ResultWriter.Write(outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info);
+            if (shard is { } s)
+                File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count, Runner.Plan(file, options.Only, options.Seed, options.Replications).Count)));
+            ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -128,11 +192,11 @@ public static class RunCommand
         }
         if (!options.Quiet)
             PrintSummary(Aggregate.Summary(records), output);
-        output.WriteLine($"{records.Length} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
+        output.WriteLine($"{fresh.Length} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
         return 0;
     }
 
-    private static RunRecord[] Execute(IReadOnlyList<RunUnit> units, RunOptions options, TextWriter output, CancellationToken cancel)
+    private static RunRecord[] Execute(List<RunUnit> units, RunOptions options, TextWriter output, Action<RunUnit, RunRecord> finished, CancellationToken cancel)
     {
         long events = 0;
         int done = 0;
@@ -148,6 +212,7 @@ public static class RunCommand
                     var task = ctx.AddTask($"{units.Count} runs", maxValue: units.Count);
                     result = Runner.ExecuteAll(units, options.Jobs, (u, r) =>
                     {
+                        finished(u, r);
                         long e = Interlocked.Add(ref events, r.Outcome.Events);
                         int d = Interlocked.Increment(ref done);
                         task.Description = $"{d}/{units.Count} runs, {e / Math.Max(clock.Elapsed.TotalSeconds, 1e-9) / 1e6:F1}M events/s";
@@ -160,6 +225,7 @@ public static class RunCommand
         var gate = new object();
         return Runner.ExecuteAll(units, options.Jobs, (u, r) =>
         {
+            finished(u, r);
             long e = Interlocked.Add(ref events, r.Outcome.Events);
             int d = Interlocked.Increment(ref done);
             if (options.Quiet)
@@ -235,3 +301,6 @@ public static class RunCommand
         }
     }
 }
+
+/// <summary>What a shard folder records about its share (journal/shard.json).</summary>
+public sealed record ShardInfo(int Index, int Count, int TotalRuns);

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TlbSim.Analysis;
+using TlbSim.Model.Workloads;
+
+namespace TlbSim.Scenarios.Running;
+
+/// <summary>
+/// The journal of a run in progress: one JSON file per finished run unit, written atomically, so an
+/// interrupted run can resume (<c>--resume</c>) and shards can be merged (<c>tlbsim merge</c>) into results
+/// identical to an uninterrupted single run. Every number round-trips exactly.
+/// </summary>
+public static class Journal
+{
+    /// <summary>Folder of the journal inside a partial or shard result folder.</summary>
+    public const string Folder = "journal";
+
+    /// <summary>Writes the record of unit <paramref name="order"/> (to a temporary name, then renamed).</summary>
+    public static void Save(string dir, int order, string key, RunRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var o = new JsonObject
+        {
+            ["order"] = order,
+            ["key"] = key,
+            ["scenario"] = record.Scenario,
+            ["point"] = record.Point,
+            ["assignments"] = new JsonArray(record.Assignments.Select(a => (JsonNode)new JsonArray(a.Key, a.Value)).ToArray()),
+            ["mechanism"] = record.Mechanism,
+            ["replication"] = record.Replication,
+            ["operation_rate"] = record.OperationRate,
+            ["outcome"] = JsonSerializer.SerializeToNode(record.Outcome),
+            ["latency"] = new JsonObject
+            {
+                ["count"] = record.Latency.Count,
+                ["min"] = record.Latency.Min,
+                ["max"] = record.Latency.Max,
+                ["sum"] = record.Latency.Sum,
+                ["buckets"] = new JsonArray(record.Latency.Buckets().Select(b => (JsonNode)new JsonArray(b.Index, b.Count)).ToArray()),
+            },
+            ["series"] = new JsonArray(record.Series.Select(s => (JsonNode)new JsonArray(s.Key.Time, s.Key.Metric, s.Value)).ToArray()),
+        };
+        string path = Path.Combine(dir, $"{order:D6}.json");
+        File.WriteAllText(path + ".tmp", o.ToJsonString());
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    /// <summary>Every complete record in <paramref name="dir"/>: order, unit key, record.</summary>
+    public static IReadOnlyList<(int Order, string Key, RunRecord Record)> Load(string dir)
+    {
+        var list = new List<(int, string, RunRecord)>();
+        if (!Directory.Exists(dir))
+            return list;
+        foreach (var path in Directory.GetFiles(dir, "*.json").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).Order(StringComparer.Ordinal))
+        {
+            var o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            var lat = o["latency"]!.AsObject();
+            var histogram = LogHistogram.FromBuckets(
+                lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<int>(), b[1]!.GetValue<long>())),
+                lat["count"]!.GetValue<long>(), lat["min"]!.GetValue<long>(), lat["max"]!.GetValue<long>(), lat["sum"]!.GetValue<double>());
+            var series = new SortedDictionary<(long Time, string Metric), double>();
+            foreach (var s in o["series"]!.AsArray())
+                series[(s![0]!.GetValue<long>(), s[1]!.GetValue<string>())] = s[2]!.GetValue<double>();
+            var record = new RunRecord
+            {
+                Scenario = o["scenario"]!.GetValue<string>(),
+                Point = o["point"]!.GetValue<int>(),
+                Assignments = o["assignments"]!.AsArray().Select(a => new KeyValuePair<string, string>(a![0]!.GetValue<string>(), a[1]!.GetValue<string>())).ToArray(),
+                Mechanism = o["mechanism"]!.GetValue<string>(),
+                Replication = o["replication"]!.GetValue<int>(),
+                OperationRate = o["operation_rate"]!.GetValue<double>(),
+                Outcome = o["outcome"].Deserialize<RunOutcome>()!,
+                Latency = histogram,
+                Series = series,
+            };
+            list.Add((o["order"]!.GetValue<int>(), o["key"]!.GetValue<string>(), record));
+        }
+        return list;
+    }
+}
