@@ -5,6 +5,11 @@ if (args is ["count-mm4"])
     Console.WriteLine($"M/M/4 events per run: {TlbSim.Bench.MM4Benchmark.CountEvents()}");
     return;
 }
+if (args is ["scale-chart", var csvPath, var svgPath])
+{
+    TlbSim.Bench.ScaleChart.Write(csvPath, svgPath);
+    return;
+}
 if (args is ["quick"])
 {
     TlbSim.Bench.Quick.Run();
