@@ -48,7 +48,7 @@ public static class CalibrationTable
         new("input", "MADV_DONTNEED(1 page) loop, 2 threads", "Haswell, bare metal, before 5.13", 1436, "ns", 0.15, "lore:20190531063645.4697-1-namit@vmware.com", () => Runs.MadviseLoop(remote: true)),
         new("check", "single-page mprotect remote increment (4655-2499 cycles)", "Haswell, Linux 5.19", MachinePresets.HaswellDesktop.Cpu.Frequency.Cycles(4655 - 2499).TotalNanoseconds, "ns", 0.15, "lore:20220718120212.3180-1-namit@vmware.com", Runs.MprotectIncrement),
         new("check", "IPI wake latency of an idle target into MWAIT C1, p50", "Zen 3 bare metal", 1500, "ns", 0.15, "lore:20220505104856.452311-1-wyes.karny@amd.com", Runs.IdleWake),
-        new("check", "XPFO immediate: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4", 2.61, "x", 0.05, "lore:cover.1547153058.git.khalid.aziz@oracle.com (the one fitted input: kernel_build page transition rate)", Runs.XpfoSlowdown),
+        new("check", "XPFO immediate: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4", KernelBuildCalibration.Published, "x", 0.05, "lore:cover.1547153058.git.khalid.aziz@oracle.com (the one fitted input: kernel_build page transition rate)", Runs.XpfoSlowdown),
         new("check", "XPFO forces a 4K direct map", "XPFO v1", 1, "4K share", 0, "same series", Runs.XpfoDirectMap4kShare),
         new("check", "direct-map splits for 50 unmapped pages, no cache", "2022 RFC: several tens", 50, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: false)),
         new("check", "direct-map splits for 50 unmapped pages, with cache", "2022 RFC: single digits", 5, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: true)),
@@ -135,20 +135,7 @@ public static class CalibrationTable
             return samples[samples.Count / 2];
         }
 
-        private static double KernelTime(string mechanism, long seed) => Experiment.Run(new RunSpec
-        {
-            Machine = MachinePresets.IvyBridgeDesktop,
-            Kernel = new KernelParams(),
-            Workload = WorkloadPresets.KernelBuild,
-            MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
-            Operations = new OperationParams(),
-            Mechanism = mechanism,
-            Duration = Duration.FromMilliseconds(200),
-            Warmup = Duration.FromMilliseconds(5),
-            Seed = seed,
-        }, NullObserver.Instance).KernelTimePerWork;
-
-        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelTime("xpfo", s) / KernelTime("baseline", s));
+        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelBuildCalibration.XpfoSlowdown(s));
 
         public static double XpfoDirectMap4kShare()
         {
@@ -182,19 +169,6 @@ public static class CalibrationTable
                 foreach (var e in step())
                     yield return e;
             }
-        }
-    }
-
-    private sealed class NullObserver : IRunObserver
-    {
-        public static readonly NullObserver Instance = new();
-
-        public void Operation(Duration latency)
-        {
-        }
-
-        public void Sample(Duration time, string metric, double value)
-        {
         }
     }
 }

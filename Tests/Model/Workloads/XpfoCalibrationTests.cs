@@ -1,7 +1,3 @@
-using TlbSim.Model.Hardware;
-using TlbSim.Model.Linux;
-using TlbSim.Model.Mechanisms;
-using TlbSim.Model.Units;
 using TlbSim.Model.Workloads;
 using Xunit;
 using Xunit.Abstractions;
@@ -15,38 +11,13 @@ namespace TlbSim.Tests.Model.Workloads;
 /// </summary>
 public class XpfoCalibrationTests(ITestOutputHelper output)
 {
-    private sealed class Nothing : IRunObserver
-    {
-        public void Operation(Duration latency)
-        {
-        }
-
-        public void Sample(Duration time, string metric, double value)
-        {
-        }
-    }
-
-    private static double KernelTimePerWork(string mechanism, long seed) => Experiment.Run(new RunSpec
-    {
-        Machine = MachinePresets.IvyBridgeDesktop,
-        Kernel = new KernelParams(),
-        Workload = WorkloadPresets.KernelBuild,
-        MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
-        Operations = new OperationParams(),
-        Mechanism = mechanism,
-        Duration = Duration.FromMilliseconds(200),
-        Warmup = Duration.FromMilliseconds(5),
-        Seed = seed,
-        Check = true,
-    }, new Nothing()).KernelTimePerWork;
-
     [Fact]
     public void Xpfo_with_immediate_flushes_slows_kernel_build_kernel_time_by_2_61x_on_Ivy_Bridge()
     {
         var slowdowns = new List<double>();
         foreach (long seed in new long[] { 1, 2, 3 })
         {
-            double slowdown = KernelTimePerWork("xpfo", seed) / KernelTimePerWork("baseline", seed);
+            double slowdown = KernelBuildCalibration.XpfoSlowdown(seed, check: true);
             output.WriteLine($"seed {seed}: simulated {slowdown:F3}x, published 2.61x");
             Assert.InRange(slowdown, 2.61 * 0.9, 2.61 * 1.1);
             slowdowns.Add(slowdown);

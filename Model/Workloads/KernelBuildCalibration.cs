@@ -1,0 +1,47 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Workloads;
+
+/// <summary>
+/// The measurement that fixes kernel_build's page-transition rate (the workloads' one fitted input): XPFO
+/// with immediate flushes against no XPFO, kernel time per unit of work, on the 4-core Ivy Bridge preset
+/// (XPFO v7 cover letter: 2.61x). Shared by the calibrate command and the calibration test.
+/// </summary>
+public static class KernelBuildCalibration
+{
+    /// <summary>The published kernel-build slowdown with XPFO and immediate global flushes.</summary>
+    public const double Published = 2.61;
+
+    /// <summary>XPFO's kernel-time slowdown of kernel_build for one seed (200 ms measured after 5 ms warm-up).</summary>
+    public static double XpfoSlowdown(long seed, bool check = false) => KernelTimePerWork("xpfo", seed, check) / KernelTimePerWork("baseline", seed, check);
+
+    private static double KernelTimePerWork(string mechanism, long seed, bool check) => Experiment.Run(new RunSpec
+    {
+        Machine = MachinePresets.IvyBridgeDesktop,
+        Kernel = new KernelParams(),
+        Workload = WorkloadPresets.KernelBuild,
+        MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
+        Operations = new OperationParams(),
+        Mechanism = mechanism,
+        Duration = Duration.FromMilliseconds(200),
+        Warmup = Duration.FromMilliseconds(5),
+        Seed = seed,
+        Check = check,
+    }, Discard.Instance).KernelTimePerWork;
+
+    private sealed class Discard : IRunObserver
+    {
+        public static readonly Discard Instance = new();
+
+        public void Operation(Duration latency)
+        {
+        }
+
+        public void Sample(Duration time, string metric, double value)
+        {
+        }
+    }
+}
