@@ -19,9 +19,6 @@ public sealed record RunInfo(string ToolVersion, string? GitCommit, string Sourc
 /// </summary>
 public static class ResultWriter
 {
-    /// <summary>The files written, in order (run.json last: its presence marks a complete folder).</summary>
-    public static readonly string[] DataFiles = ["summary.csv", "histograms.csv", "timeseries.csv"];
-
     /// <summary>The hidden folder a run writes into before it is complete: ".NAME.partial" beside NAME.</summary>
     public static string PartialFolder(string outDir)
     {
@@ -44,45 +41,43 @@ public static class ResultWriter
             throw new IOException($"{outDir} already exists; choose another --out or remove it");
         var temp = partialDir;
         Directory.CreateDirectory(temp);
+        var summary = Aggregate.Summary(records);
+        var written = new List<string>();
+        void Text(string name, string content)
         {
-            var summary = Aggregate.Summary(records);
-            var written = new List<string>();
-            void Text(string name, string content)
-            {
-                File.WriteAllText(Path.Combine(temp, name), content, new UTF8Encoding(false));
-                written.Add(name);
-            }
-            Text("summary.csv", Csv(w => CsvOutput.WriteSummary(w, summary)));
-            Text("histograms.csv", Csv(w => CsvOutput.WriteHistograms(w, records)));
-            Text("timeseries.csv", Csv(w => CsvOutput.WriteTimeseries(w, records)));
-            var figures = Figures.All(records, summary);
-            foreach (var f in figures)
-                Text(f.FileName, f.Svg);
-            Text("resolved.yaml", resolvedYaml);
-            string runLine = $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}";
-            Text("report.html", HtmlReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", figures, summary, descriptions, resolvedYaml, runLine));
-            var manifest = new JsonObject
-            {
-                ["tool"] = "tlbsim",
-                ["version"] = info.ToolVersion,
-                ["git_commit"] = info.GitCommit,
-                ["source"] = info.SourceFile,
-                ["seed_override"] = info.Seed,
-                ["jobs"] = info.Jobs,
-                ["runs"] = info.Runs,
-                ["wall_seconds"] = Math.Round(info.WallSeconds, 3),
-                ["events_simulated"] = info.Events,
-                ["events_per_second"] = info.WallSeconds > 0 ? Math.Round(info.Events / info.WallSeconds) : 0,
-                ["shard"] = info.Shard,
-                ["files"] = new JsonArray(written.Select(n => (JsonNode)n).ToArray()),
-            };
-            Text("run.json", manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            var journal = Path.Combine(temp, "journal");
-            if (!keepJournal && Directory.Exists(journal))
-                Directory.Delete(journal, recursive: true);
-            Directory.Move(temp, full);
-            return written;
+            File.WriteAllText(Path.Combine(temp, name), content, new UTF8Encoding(false));
+            written.Add(name);
         }
+        Text("summary.csv", Csv(w => CsvOutput.WriteSummary(w, summary)));
+        Text("histograms.csv", Csv(w => CsvOutput.WriteHistograms(w, records)));
+        Text("timeseries.csv", Csv(w => CsvOutput.WriteTimeseries(w, records)));
+        var figures = Figures.All(records, summary);
+        foreach (var f in figures)
+            Text(f.FileName, f.Svg);
+        Text("resolved.yaml", resolvedYaml);
+        string runLine = $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}";
+        Text("report.html", HtmlReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", figures, summary, descriptions, resolvedYaml, runLine));
+        var manifest = new JsonObject
+        {
+            ["tool"] = "tlbsim",
+            ["version"] = info.ToolVersion,
+            ["git_commit"] = info.GitCommit,
+            ["source"] = info.SourceFile,
+            ["seed_override"] = info.Seed,
+            ["jobs"] = info.Jobs,
+            ["runs"] = info.Runs,
+            ["wall_seconds"] = Math.Round(info.WallSeconds, 3),
+            ["events_simulated"] = info.Events,
+            ["events_per_second"] = info.WallSeconds > 0 ? Math.Round(info.Events / info.WallSeconds) : 0,
+            ["shard"] = info.Shard,
+            ["files"] = new JsonArray(written.Select(n => (JsonNode)n).ToArray()),
+        };
+        Text("run.json", manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var journal = Path.Combine(temp, "journal");
+        if (!keepJournal && Directory.Exists(journal))
+            Directory.Delete(journal, recursive: true);
+        Directory.Move(temp, full);
+        return written;
     }
 
     private static string Csv(Action<TextWriter> write)
