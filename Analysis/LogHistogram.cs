@@ -68,7 +68,7 @@ public sealed class LogHistogram
             return Min;
         if (p >= 100)
             return Max;
-        long rank = Math.Max(1, (long)Math.Ceiling(p / 100 * Count));
+        long rank = Math.Max(1, (long)Math.Ceiling(p * Count / 100 - 1e-9));
         long seen = 0;
         for (int i = 0; i < BucketCount; i++)
         {

@@ -32,6 +32,9 @@ public sealed class RunRecord
 
     /// <summary>Time-series samples: (time in ps since warm-up, metric) -> value.</summary>
     public required SortedDictionary<(long Time, string Metric), double> Series { get; init; }
+
+    /// <summary>The order of time-series keys: by time, then metric name in ordinal order (never culture-dependent).</summary>
+    public static IComparer<(long Time, string Metric)> SeriesOrder { get; } = Comparer<(long Time, string Metric)>.Create((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.Metric, b.Metric));
 }
 
 /// <summary>One row of summary.csv: a scenario x mechanism x sweep point, over its replications.</summary>
@@ -214,7 +217,7 @@ public static class Aggregate
         var list = new List<((string, int, string), int, IReadOnlyList<(long, string, double)>)>();
         foreach (var g in Groups(records))
         {
-            var sums = new SortedDictionary<(long, string), (double Sum, int N)>();
+            var sums = new SortedDictionary<(long Time, string Metric), (double Sum, int N)>(RunRecord.SeriesOrder);
             foreach (var r in g)
             {
                 foreach (var (k, v) in r.Series)

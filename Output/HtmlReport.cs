@@ -35,7 +35,7 @@ public static class HtmlReport
             W($"<h2 id=\"{E(scenario)}\">{E(scenario)}</h2>");
             if (descriptions.TryGetValue(scenario, out var d) && d.Length > 0)
                 W($"<p>{E(d)}</p>");
-            foreach (var f in figures.Where(f => f.FileName.EndsWith($"_{scenario}.svg", StringComparison.Ordinal)))
+            foreach (var f in figures.Where(f => f.Scenario == scenario))
             {
                 W("<figure>");
                 W(StripDeclaration(f.Svg));

@@ -22,8 +22,9 @@ public static class ResultWriter
     /// <summary>The hidden folder a run writes into before it is complete: ".NAME.partial" beside NAME.</summary>
     public static string PartialFolder(string outDir)
     {
-        var full = Path.GetFullPath(outDir);
-        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.partial");
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
+        var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{outDir}' has no parent folder to write into", nameof(outDir));
+        return Path.Combine(parent, $".{Path.GetFileName(full)}.partial");
     }
 
     /// <summary>
@@ -36,7 +37,7 @@ public static class ResultWriter
         ArgumentNullException.ThrowIfNull(outDir);
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(info);
-        var full = Path.GetFullPath(outDir);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
         if (Directory.Exists(full) || File.Exists(full))
             throw new IOException($"{outDir} already exists; choose another --out or remove it");
         var temp = partialDir;
@@ -55,7 +56,7 @@ public static class ResultWriter
         foreach (var f in figures)
             Text(f.FileName, f.Svg);
         Text("resolved.yaml", resolvedYaml);
-        string runLine = $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}";
+        string runLine = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}");
         Text("report.html", HtmlReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", figures, summary, descriptions, resolvedYaml, runLine));
         var manifest = new JsonObject
         {
@@ -73,10 +74,11 @@ public static class ResultWriter
             ["files"] = new JsonArray(written.Select(n => (JsonNode)n).ToArray()),
         };
         Text("run.json", manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        var journal = Path.Combine(temp, "journal");
+        // Rename first: until the folder has its final name the journal must stay, so the run can resume.
+        Directory.Move(temp, full);
+        var journal = Path.Combine(full, "journal");
         if (!keepJournal && Directory.Exists(journal))
             Directory.Delete(journal, recursive: true);
-        Directory.Move(temp, full);
         return written;
     }
 

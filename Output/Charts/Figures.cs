@@ -3,7 +3,11 @@ using TlbSim.Analysis;
 namespace TlbSim.Output.Charts;
 
 /// <summary>A chart file of a run.</summary>
-public sealed record Figure(string FileName, string Title, string Caption, string Svg);
+public sealed record Figure(string FileName, string Title, string Caption, string Svg)
+{
+    /// <summary>The scenario the chart belongs to.</summary>
+    public string Scenario { get; init; } = "";
+}
 
 /// <summary>Builds the run's charts from its records and summary.</summary>
 public static class Figures
@@ -21,6 +25,7 @@ public static class Figures
             int lastPoint = rows.Max(r => r.Point);
             var pointLabel = Label(rows.First(r => r.Point == lastPoint));
             var groups = histograms.Where(h => h.Key.Scenario == scenario && h.Key.Point == lastPoint && h.Histogram.Count > 0).ToList();
+            int before = figures.Count;
             if (groups.Count > 0)
             {
                 figures.Add(Cdf(scenario, pointLabel, groups));
@@ -37,6 +42,8 @@ public static class Figures
                 if (figure is not null)
                     figures.Add(figure);
             }
+            for (int i = before; i < figures.Count; i++)
+                figures[i] = figures[i] with { Scenario = scenario };
         }
         return figures;
     }
@@ -87,11 +94,18 @@ public static class Figures
                 bins[bin] = bins.GetValueOrDefault(bin) + count;
             }
             var pts = new List<(double, double)>();
+            int? previous = null;
             foreach (var (bin, count) in bins)
             {
                 double lo = Math.Pow(10, bin / 10.0), hi = Math.Pow(10, (bin + 1) / 10.0);
+                if (previous is { } p && p != bin - 1)
+                {
+                    pts.Add((Math.Pow(10, (p + 1) / 10.0), 0)); // empty bins in between drop to zero
+                    pts.Add((lo, 0));
+                }
                 pts.Add((lo, (double)count / h.Count));
                 pts.Add((hi, (double)count / h.Count));
+                previous = bin;
             }
             series.Add(new Series(key.Mechanism, pts) { Steps = true });
         }
@@ -111,11 +125,12 @@ public static class Figures
     {
         var series = new List<Series>();
         int slot = 0;
-        foreach (var mechanism in rows.Select(r => r.Mechanism).Distinct())
+        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value)))))
         {
-            var mine = rows.Where(r => r.Mechanism == mechanism).OrderBy(r => r.Cpus).ToList();
-            series.Add(new Series(mechanism, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()) { Style = slot, Dash = "" });
-            series.Add(new Series($"{mechanism} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()) { Style = slot, Dash = "6 4", InLegend = false });
+            var mine = group.OrderBy(r => r.Cpus).ToList();
+            string name = group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism;
+            series.Add(new Series(name, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()) { Style = slot, Dash = "" });
+            series.Add(new Series($"{name} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()) { Style = slot, Dash = "6 4", InLegend = false });
             slot++;
         }
         var chart = new SvgChart

@@ -15,7 +15,7 @@ public static class CalibrateCommand
     /// <summary>Runs the calibration; returns 0 when every row is within tolerance.</summary>
     public static int Execute(string? outDir, TextWriter output, TextWriter error)
     {
-        outDir ??= Path.Combine("results", $"calibration-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+        outDir = Path.TrimEndingDirectorySeparator(outDir ?? Path.Combine("results", $"calibration-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
         if (Directory.Exists(outDir) || File.Exists(outDir))
         {
             error.WriteLine($"--out {outDir}: already exists; choose another folder or remove it");

@@ -60,7 +60,7 @@ public static class CheckAndList
             {
                 string assignments = p.Assignments.Count == 0 ? "(no sweep)" : string.Join(", ", p.Assignments.Select(a => $"{a.Key}={a.Value}"));
                 sb.WriteLine($"  point {p.Index}: {assignments} -> {p.Settings.Machine.Topology.Cpus} CPUs");
-                runs += (long)p.Settings.Mechanisms.Count * p.Settings.Replications;
+                runs += (long)(p.Settings.Mechanisms.Count + (p.Settings.Mechanisms.Contains("baseline") ? 0 : 1)) * p.Settings.Replications;
             }
         }
         sb.WriteLine($"{runs} runs in all");

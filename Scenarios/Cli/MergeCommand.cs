@@ -30,9 +30,9 @@ public static class MergeCommand
             }
             var info = JsonSerializer.Deserialize<ShardInfo>(File.ReadAllText(shardFile))!;
             first ??= info;
-            if (info.Count != first.Count || info.TotalRuns != first.TotalRuns)
+            if (info.Count != first.Count || info.TotalRuns != first.TotalRuns || info.PlanId != first.PlanId)
             {
-                error.WriteLine($"{dir}: shard {info.Index}/{info.Count} of {info.TotalRuns} runs does not belong with {first.Index}/{first.Count} of {first.TotalRuns}");
+                error.WriteLine($"{dir}: shard {info.Index}/{info.Count} (plan {info.PlanId}) does not belong with {first.Index}/{first.Count} (plan {first.PlanId}): the same scenario file and options are needed");
                 return CheckAndList.BadInput;
             }
             if (!seen.Add(info.Index))

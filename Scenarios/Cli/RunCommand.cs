@@ -61,8 +61,16 @@ public static class RunCommand
         string partial;
         if (options.Resume is { } resume)
         {
-            outDir = resume;
-            partial = ResultWriter.PartialFolder(outDir);
+            outDir = Path.TrimEndingDirectorySeparator(resume);
+            try
+            {
+                partial = ResultWriter.PartialFolder(outDir);
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"--resume '{resume}': {e.Message}");
+                return CheckAndList.BadInput;
+            }
             var saved = Path.Combine(partial, Journal.Folder, "options.json");
             if (Directory.Exists(outDir))
             {
@@ -79,8 +87,17 @@ public static class RunCommand
         else
         {
             string stem = Path.GetFileNameWithoutExtension(options.File);
-            outDir = options.Out ?? Path.Combine("results", $"{stem}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-            partial = ResultWriter.PartialFolder(outDir);
+            outDir = options.Out ?? Path.Combine("results", $"{stem}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)}");
+            try
+            {
+                outDir = Path.TrimEndingDirectorySeparator(outDir);
+                partial = ResultWriter.PartialFolder(outDir);
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine($"--out '{outDir}': not a folder tlbsim can create: {e.Message}");
+                return CheckAndList.BadInput;
+            }
         }
         ScenarioFile file;
         try
@@ -138,7 +155,7 @@ public static class RunCommand
                 return CheckAndList.BadInput;
             }
             Directory.CreateDirectory(Path.Combine(partial, Journal.Folder));
-            File.WriteAllText(Path.Combine(partial, Journal.Folder, "options.json"), JsonSerializer.Serialize(options with { Out = outDir }));
+            File.WriteAllText(Path.Combine(partial, Journal.Folder, "options.json"), JsonSerializer.Serialize(options with { Out = outDir, File = Path.GetFullPath(options.File) }));
         }
 
         var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check)
@@ -182,7 +199,11 @@ public static class RunCommand
         try
         {
             if (shard is { } s)
-                File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count, Runner.Plan(file, options.Only, options.Seed, options.Replications).Count)));
+            {
+                var resolvedText = ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications);
+                File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count,
+                    Runner.Plan(file, options.Only, options.Seed, options.Replications).Count, PlanId(resolvedText, options))));
+            }
             ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -260,6 +281,13 @@ public static class RunCommand
         console.Write(table);
     }
 
+    /// <summary>Identifies a plan: the resolved scenarios and the options that shape the plan, hashed.</summary>
+    internal static string PlanId(string resolvedYaml, RunOptions options)
+    {
+        var text = $"{resolvedYaml}\nonly={string.Join(",", options.Only)}\nseed={options.Seed}\nreplications={options.Replications}\ncheck={options.Check}";
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
     private static bool CanWrite(string outDir, out string why)
     {
         try
@@ -303,4 +331,4 @@ public static class RunCommand
 }
 
 /// <summary>What a shard folder records about its share (journal/shard.json).</summary>
-public sealed record ShardInfo(int Index, int Count, int TotalRuns);
+public sealed record ShardInfo(int Index, int Count, int TotalRuns, string PlanId);

@@ -54,7 +54,7 @@ public sealed class Binder
         }
         var work = node.Clone();
         var start = baseline;
-        if (work.Take("preset") is { } presetNode && PresetKind(type) is { } kind)
+        if (PresetKind(type) is { } kind && work.Take("preset") is { } presetNode)
             start = ResolvePreset(kind, type, presetNode, Check.Join(path, "preset")) ?? baseline;
         SettingNode? cpus = type == typeof(MachineParams) ? work.Take("cpus") : null;
         var record = ParamReflection.CloneRecord(start);
@@ -102,6 +102,11 @@ public sealed class Binder
             if (items is null || items.Any(i => i.Scalar is null))
             {
                 _errors.Add(new ScenarioError(node.Location, path, "expected a list of names"));
+                return null;
+            }
+            if (items.Any(i => i.Scalar!.Any(char.IsControl)))
+            {
+                _errors.Add(new ScenarioError(node.Location, path, "control characters are not allowed in names"));
                 return null;
             }
             return items.Select(i => i.Scalar!.Trim()).ToArray();
@@ -173,6 +178,8 @@ public sealed class Binder
         int cpus = (int)value!;
         var t = machine.Topology;
         int perCore = t.Sockets * t.ThreadsPerCore;
+        if (perCore < 1)
+            return machine; // the topology's own errors are reported by validation
         if (cpus < 1 || cpus % perCore != 0)
         {
             _errors.Add(new ScenarioError(cpusNode.Location, path,

@@ -78,7 +78,14 @@ public static class ParamReflection
             if (type == typeof(ByteSize))
                 return ByteSize.Parse(t);
             if (type == typeof(string))
+            {
+                if (t.Any(char.IsControl))
+                {
+                    error = "control characters (newlines, tabs, escapes) are not allowed here";
+                    return null;
+                }
                 return t;
+            }
             if (type == typeof(bool))
             {
                 if (t is "true" or "false")

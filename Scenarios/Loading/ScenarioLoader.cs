@@ -152,9 +152,12 @@ public static class ScenarioLoader
         var merged = defaults.Clone();
         merged.Merge(work);
         foreach (var (p, v) in overrides)
-            merged.SetPath(p, v);
+        {
+            if (merged.SetPath(p, v) is { } blocked)
+                errors.Add(new ScenarioError(v.Location, p, $"'{blocked}' holds a single value here, so '{p}' cannot be set; write {blocked} as a mapping"));
+        }
         var axes = ReadAxes(sweepNode, $"{path}.sweep", errors);
-        long count = axes.Aggregate(1L, (n, a) => n * Math.Max(1, a.Values.Count));
+        long count = axes.Aggregate(1L, (n, a) => Math.Min((long)MaxPoints + 1, n * Math.Max(1, a.Values.Count)));
         if (count > MaxPoints)
         {
             errors.Add(new ScenarioError(sweepNode!.Location, $"{path}.sweep", $"{count} sweep points; at most {MaxPoints}"));
@@ -165,7 +168,10 @@ public static class ScenarioLoader
         {
             var pointNode = merged.Clone();
             foreach (var (axisPath, value, at) in assignment)
-                pointNode.SetPath(axisPath, SettingNode.FromScalar(value, at));
+            {
+                if (pointNode.SetPath(axisPath, SettingNode.FromScalar(value, at)) is { } blocked)
+                    errors.Add(new ScenarioError(at, axisPath, $"'{blocked}' holds a single value in this scenario, so '{axisPath}' cannot be swept; write {blocked} as a mapping"));
+            }
             var binder = new Binder(errors, presets);
             var settings = binder.BindScenario(pointNode, "");
             points.Add(new SweepPoint(points.Count, assignment.Select(a => new KeyValuePair<string, string>(a.Path, a.Value)).ToArray(), settings));
@@ -262,8 +268,13 @@ public static class ScenarioLoader
             return null;
         }
         var values = new List<(string, SourceLocation)>();
-        for (double x = a.Value; x <= b.Value * (1 + 1e-12); x = step is not null ? x + s.Value : x * s.Value)
+        double tolerance = Math.Max(Math.Abs(a.Value), Math.Abs(b.Value)) * 1e-9;
+        for (int i = 0; ; i++)
         {
+            double x = step is not null ? a.Value + i * s.Value : a.Value * Math.Pow(s.Value, i);
+            x = double.Parse(x.ToString("G12", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+            if (x > b.Value + tolerance)
+                break;
             values.Add((FromNumber(x, type), range.Location));
             if (values.Count > MaxPoints)
             {

@@ -97,23 +97,33 @@ public sealed class SettingNode
         }
     }
 
-    /// <summary>Sets the value at a dotted <paramref name="path"/> below this mapping, creating mappings on the way.</summary>
-    public void SetPath(string path, SettingNode value)
+    /// <summary>
+    /// Sets the value at a dotted <paramref name="path"/> below this mapping, creating mappings on the way.
+    /// Returns the key path of a step that holds a single value or a list instead of a mapping (nothing is
+    /// changed then), or null on success.
+    /// </summary>
+    public string? SetPath(string path, SettingNode value)
     {
         ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(value);
         var parts = path.Split('.');
         var node = this;
         for (int i = 0; i < parts.Length - 1; i++)
         {
             var next = node.Get(parts[i]);
-            if (next?.Map is null)
+            if (next is null)
             {
                 next = EmptyMap(value.Location);
                 node.Set(parts[i], next);
             }
+            else if (next.Map is null)
+            {
+                return string.Join('.', parts.Take(i + 1));
+            }
             node = next;
         }
         node.Set(parts[^1], value);
+        return null;
     }
 
     private void Set(string key, SettingNode value)

@@ -53,12 +53,20 @@ public static class Journal
             return list;
         foreach (var path in Directory.GetFiles(dir, "*.json").Where(p => Path.GetFileNameWithoutExtension(p).All(char.IsAsciiDigit)).Order(StringComparer.Ordinal))
         {
-            var o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            JsonObject o;
+            try
+            {
+                o = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            }
+            catch (JsonException)
+            {
+                continue; // a torn write: that run is simply run again
+            }
             var lat = o["latency"]!.AsObject();
             var histogram = LogHistogram.FromBuckets(
                 lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<int>(), b[1]!.GetValue<long>())),
                 lat["count"]!.GetValue<long>(), lat["min"]!.GetValue<long>(), lat["max"]!.GetValue<long>(), lat["sum"]!.GetValue<double>());
-            var series = new SortedDictionary<(long Time, string Metric), double>();
+            var series = new SortedDictionary<(long Time, string Metric), double>(RunRecord.SeriesOrder);
             foreach (var s in o["series"]!.AsArray())
                 series[(s![0]!.GetValue<long>(), s[1]!.GetValue<string>())] = s[2]!.GetValue<double>();
             var record = new RunRecord

@@ -102,7 +102,7 @@ public static class Runner
     {
         public LogHistogram Latency { get; } = new();
 
-        public SortedDictionary<(long Time, string Metric), double> Series { get; } = new();
+        public SortedDictionary<(long Time, string Metric), double> Series { get; } = new(RunRecord.SeriesOrder);
 
         public void Operation(Duration latency) => Latency.Record(latency.Picoseconds);
 

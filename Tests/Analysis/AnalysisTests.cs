@@ -44,6 +44,16 @@ public class AnalysisTests
     }
 
     [Fact]
+    public void The_999th_permille_of_1000_samples_is_the_999th_value_not_the_maximum()
+    {
+        var h = new LogHistogram();
+        for (long v = 1; v <= 1000; v++)
+            h.Record(v * 1000);
+        Assert.InRange(h.Percentile(99.9), 999_000, 999_000 * 1.008);
+        Assert.Equal(1_000_000, h.Percentile(100));
+    }
+
+    [Fact]
     public void Merged_histograms_equal_one_histogram_of_all_samples()
     {
         var a = new LogHistogram();

@@ -95,6 +95,15 @@ public class OutputTests
     }
 
     [Fact]
+    public void An_out_folder_given_with_a_trailing_slash_is_written_where_asked()
+    {
+        string dir = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-slash").FullName, "r") + Path.DirectorySeparatorChar;
+        Assert.Equal(0, TlbsimCli.Run(["run", Scenario, "--out", dir, "--quiet", "--jobs", "2", "--set", "duration=1ms"], new StringWriter(), new StringWriter()));
+        Assert.True(File.Exists(Path.Combine(dir, "summary.csv")));
+        Assert.Equal(2, TlbsimCli.Run(["run", Scenario, "--out", "/", "--quiet"], new StringWriter(), new StringWriter()));
+    }
+
+    [Fact]
     public void An_out_folder_that_exists_or_cannot_be_written_is_bad_input()
     {
         var existing = Directory.CreateTempSubdirectory("tlbsim-exists").FullName;

@@ -68,10 +68,21 @@ public class ScenarioLoaderTests
     [InlineData("scenarios:\n  - name: x\n  - name: x\n", "bad.yaml:3:11", "duplicate scenario name 'x'")]
     [InlineData("presets:\n  machine:\n    a: {preset: b}\n    b: {preset: a}\nscenarios:\n  - name: x\n    machine: {preset: a}\n", "bad.yaml:", "refers to itself")]
     [InlineData("scenarios: []\n", "bad.yaml:1:12", "nothing to run")]
+    [InlineData("scenarios:\n  - name: x\n    kernel: {preset: fast}\n", "bad.yaml:3:14", "unknown key 'preset'")]
+    [InlineData("scenarios:\n  - name: x\n    machine: {cpus: 8, topology: {sockets: 0}}\n", "bad.yaml:3:44", "sockets: must be at least 1")]
+    [InlineData("scenarios:\n  - name: x\n    machine: haswell_desktop\n    sweep: {machine.cpus: [8]}\n", "bad.yaml:4:28", "'machine' holds a single value")]
+    [InlineData("scenarios:\n  - name: x\n    description: \"a\\x01b\"\n", "bad.yaml:3:18", "control characters")]
     public void Every_class_of_bad_input_gives_a_located_message(string text, string location, string message)
     {
         var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(text, "bad.yaml"));
         Assert.Contains(e.Errors, err => err.ToString().StartsWith(location, StringComparison.Ordinal) && err.ToString().Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Ranges_give_exact_decimal_values_and_include_a_negative_end()
+    {
+        var file = ScenarioLoader.Parse("scenarios:\n  - name: x\n    sweep: {workload.busy_fraction: {from: 0.1, to: 1, step: 0.1}}\n", "r.yaml");
+        Assert.Equal(["0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1"], file.Scenarios[0].Axes[0].Values);
     }
 
     [Fact]
