@@ -14,7 +14,11 @@ public sealed record SweepAxis(string Path, IReadOnlyList<string> Values);
 public sealed record SweepPoint(int Index, IReadOnlyList<KeyValuePair<string, string>> Assignments, ScenarioSettings Settings);
 
 /// <summary>A named scenario: its sweep axes and every point of their cross product.</summary>
-public sealed record Scenario(string Name, IReadOnlyList<SweepAxis> Axes, IReadOnlyList<SweepPoint> Points);
+public sealed record Scenario(string Name, IReadOnlyList<SweepAxis> Axes, IReadOnlyList<SweepPoint> Points)
+{
+    /// <summary>The scenario's settings as written (defaults and --set merged in, presets not yet applied).</summary>
+    public SettingNode? Source { get; init; }
+}
 
 /// <summary>A loaded scenario file.</summary>
 public sealed record ScenarioFile(string Path, IReadOnlyList<Scenario> Scenarios);
@@ -176,7 +180,7 @@ public static class ScenarioLoader
             var settings = binder.BindScenario(pointNode, "");
             points.Add(new SweepPoint(points.Count, assignment.Select(a => new KeyValuePair<string, string>(a.Path, a.Value)).ToArray(), settings));
         }
-        return new Scenario(name, axes.Select(a => new SweepAxis(a.Path, a.Values.Select(v => v.Text).ToArray())).ToArray(), points);
+        return new Scenario(name, axes.Select(a => new SweepAxis(a.Path, a.Values.Select(v => v.Text).ToArray())).ToArray(), points) { Source = merged };
     }
 
     private sealed record Axis(string Path, IReadOnlyList<(string Text, SourceLocation At)> Values);

@@ -24,7 +24,17 @@ public static class ResolvedYaml
             if (replications is not null)
                 settings = settings with { Replications = replications.Value };
             sb.Append("  - name: ").Append(s.Name).Append('\n');
-            Record(sb, settings, 4);
+            if (SweepsDerivedSettings(s) && s.Source is { } source)
+            {
+                // The sweep changes a preset or the CPU count over a swept topology: explicit values from one point
+                // would pin what the sweep must vary, so the settings are written as given (presets kept).
+                sb.Append("    # settings as written: this scenario sweeps a preset or sizes a swept topology\n");
+                Node(sb, source, 4, seed, replications);
+            }
+            else
+            {
+                Record(sb, settings, 4);
+            }
             if (s.Axes.Count > 0)
             {
                 sb.Append("    sweep:\n");
@@ -33,6 +43,56 @@ public static class ResolvedYaml
             }
         }
         return sb.ToString();
+    }
+
+    private static bool SweepsDerivedSettings(Scenario s) =>
+        s.Axes.Any(a => a.Path.EndsWith(".preset", StringComparison.Ordinal))
+        || (s.Axes.Any(a => a.Path.StartsWith("machine.topology.", StringComparison.Ordinal)) && s.Points[0].Settings.Machine.Topology.Cpus > 0
+            && (s.Source?.Get("machine")?.Get("cpus") is not null || s.Axes.Any(a => a.Path == "machine.cpus")));
+
+    private static void Node(StringBuilder sb, SettingNode node, int indent, long? seed, int? replications)
+    {
+        string pad = new(' ', indent);
+        foreach (var (key, value) in node.Map ?? [])
+        {
+            string text = key switch
+            {
+                "seed" when indent == 4 && seed is not null => seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "replications" when indent == 4 && replications is not null => replications.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                _ => value.Scalar ?? "",
+            };
+            if (value.Map is not null)
+            {
+                sb.Append(pad).Append(key).Append(":\n");
+                Node(sb, value, indent + 2, null, null);
+            }
+            else if (value.Sequence is not null)
+            {
+                sb.Append(pad).Append(key).Append(":\n");
+                foreach (var item in value.Sequence)
+                {
+                    if (item.Map is not null)
+                    {
+                        sb.Append(pad).Append("  - {").Append(string.Join(", ", item.Map.Select(kv => $"{kv.Key}: {Quote(kv.Value.Scalar ?? "")}"))).Append("}\n");
+                    }
+                    else
+                    {
+                        sb.Append(pad).Append("  - ").Append(Quote(item.Scalar ?? "")).Append('\n');
+                    }
+                }
+            }
+            else
+            {
+                sb.Append(pad).Append(key).Append(": ").Append(Quote(text)).Append('\n');
+            }
+        }
+        if (indent == 4)
+        {
+            if (seed is not null && node.Get("seed") is null)
+                sb.Append(pad).Append("seed: ").Append(seed.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+            if (replications is not null && node.Get("replications") is null)
+                sb.Append(pad).Append("replications: ").Append(replications.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        }
     }
 
     private static void Record(StringBuilder sb, object record, int indent)

@@ -78,6 +78,27 @@ public class ScenarioLoaderTests
         Assert.Contains(e.Errors, err => err.ToString().StartsWith(location, StringComparison.Ordinal) && err.ToString().Contains(message, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("    sweep: {machine.preset: [haswell_desktop, ivybridge_desktop]}\n")]
+    [InlineData("    machine: {preset: skylake_sp_2s, cpus: 8}\n    sweep: {machine.topology.threads_per_core: [1, 2]}\n")]
+    [InlineData("    machine: {cpus: 16}\n    sweep: {operations.rate: [100, 200], workload.busy_fraction: [0.5]}\n")]
+    public void The_resolved_file_loads_back_to_the_same_settings_at_every_sweep_point(string body)
+    {
+        var original = ScenarioLoader.Parse($"scenarios:\n  - name: x\n{body}", "o.yaml");
+        var resolved = TlbSim.Scenarios.Running.ResolvedYaml.Write(original, null, null, null);
+        var again = ScenarioLoader.Parse(resolved, "resolved.yaml");
+        var a = original.Scenarios[0].Points;
+        var b = again.Scenarios[0].Points;
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Settings.Machine, b[i].Settings.Machine with { Cpu = b[i].Settings.Machine.Cpu with { IdleStates = a[i].Settings.Machine.Cpu.IdleStates } });
+            Assert.Equal(a[i].Settings.Machine.Cpu.IdleStates, b[i].Settings.Machine.Cpu.IdleStates);
+            Assert.Equal(a[i].Settings.Operations, b[i].Settings.Operations);
+            Assert.Equal(a[i].Settings.Workload with { Access = b[i].Settings.Workload.Access }, b[i].Settings.Workload);
+        }
+    }
+
     [Fact]
     public void Ranges_give_exact_decimal_values_and_include_a_negative_end()
     {
