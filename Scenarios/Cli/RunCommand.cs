@@ -156,6 +156,17 @@ public static class RunCommand
             }
             Directory.CreateDirectory(Path.Combine(partial, Journal.Folder));
             File.WriteAllText(Path.Combine(partial, Journal.Folder, "options.json"), JsonSerializer.Serialize(options with { Out = outDir, File = Path.GetFullPath(options.File) }));
+            File.WriteAllText(Path.Combine(partial, Journal.Folder, "plan.txt"), PlanId(ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), options));
+        }
+        else
+        {
+            var planFile = Path.Combine(partial, Journal.Folder, "plan.txt");
+            string now = PlanId(ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), options);
+            if (File.Exists(planFile) && File.ReadAllText(planFile).Trim() != now)
+            {
+                error.WriteLine($"--resume {outDir}: {options.File} or its options changed since the run was interrupted; its finished runs would not match. Remove {partial} to start again");
+                return CheckAndList.BadInput;
+            }
         }
 
         var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check)
