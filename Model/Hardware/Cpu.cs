@@ -237,6 +237,7 @@ public sealed class Cpu
                 continue;
             }
             var state = ChooseIdleState(end - sim.Now);
+            long enteredPs = sim.NowPicoseconds;
             IsIdle = true;
             _interruptible = true;
             _waiting = TimeCategory.Idle;
@@ -244,6 +245,7 @@ public sealed class Cpu
             _interruptible = false;
             IsIdle = false;
             bool woken = Process!.TryTakeInterrupt(out _);
+            RecordIdleInterval(sim.NowPicoseconds - enteredPs);
             Account(TimeCategory.Idle);
             if (state.FlushesTlb)
                 LoseEntries(_ => true);
@@ -432,7 +434,38 @@ public sealed class Cpu
         _accountedUntil = now;
     }
 
-    private IdleState ChooseIdleState(Duration predicted)
+    /// <summary>
+    /// The menu governor's choice (drivers/cpuidle/governors/menu.c): the predicted idle time is the time to the
+    /// next timer (here, the planned end of the idle period), capped by the typical recent interval when the last
+    /// eight idle intervals are consistent (get_typical_interval: their mean when the standard deviation is small
+    /// against it), so a CPU woken again and again by IPIs stops choosing deep states.
+    /// </summary>
+    private IdleState ChooseIdleState(Duration untilTimer)
+    {
+        var predicted = untilTimer;
+        if (_idleIntervalCount == _idleIntervals.Length)
+        {
+            double mean = _idleIntervals.Average();
+            double variance = _idleIntervals.Sum(x => (x - mean) * (x - mean)) / _idleIntervals.Length;
+            // menu.c accepts the average when stddev <= 20 us or variance is small relative to the mean (avg^2 > 36 * variance).
+            if (mean * mean > 36 * variance || Math.Sqrt(variance) <= 20e6)
+                predicted = Duration.Min(predicted, new Duration((long)mean));
+        }
+        return DeepestFitting(predicted);
+    }
+
+    private readonly double[] _idleIntervals = new double[8];
+    private int _idleIntervalCount;
+    private int _idleIntervalNext;
+
+    private void RecordIdleInterval(long ps)
+    {
+        _idleIntervals[_idleIntervalNext] = ps;
+        _idleIntervalNext = (_idleIntervalNext + 1) % _idleIntervals.Length;
+        _idleIntervalCount = Math.Min(_idleIntervalCount + 1, _idleIntervals.Length);
+    }
+
+    private IdleState DeepestFitting(Duration predicted)
     {
         var states = _machine.Params.Cpu.IdleStates;
         var chosen = states[0];

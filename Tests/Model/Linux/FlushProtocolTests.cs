@@ -240,4 +240,29 @@ public class FlushProtocolTests
         h.RunFor(1000);
         Assert.Equal(3, h.Kernel.Shootdowns); // two splits and one cpa_flush, all from the first call
     }
+
+    [Fact]
+    public void An_idle_CPU_woken_again_and_again_by_IPIs_stops_choosing_its_deepest_state()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        var latencies = new List<Duration>();
+        IEnumerable<TlbSim.Model.Kernel.Event> Flusher(Cpu c)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                foreach (var e in c.Idle(Duration.FromMicroseconds(100)))
+                    yield return e;
+                var start = h.Sim.Now;
+                foreach (var e in h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K))
+                    yield return e;
+                latencies.Add(h.Sim.Now - start);
+            }
+        }
+        h.Machine.Start(h[0], Flusher);
+        h.Idle(1, periodUs: 100_000); // planned idle far beyond C6's target residency
+        h.RunFor(10_000);
+        var c6 = h.Machine.Params.Cpu.IdleStates[^1].ExitLatency;
+        Assert.True(latencies[0] > c6, $"the first wake should pay C6's exit ({latencies[0]})");
+        Assert.All(latencies.Skip(10), l => Assert.True(l < c6, $"later wakes should be shallow ({l})"));
+    }
 }
