@@ -29,8 +29,10 @@ public class InterruptAndShardTests
             Assert.Equal(File.ReadAllBytes(Path.Combine(expected, f)), File.ReadAllBytes(Path.Combine(actual, f)));
     }
 
-    [Fact]
-    public void A_killed_run_leaves_no_complete_looking_folder_and_resumes_to_the_same_bytes()
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("INT")]
+    public void A_killed_or_interrupted_run_leaves_no_complete_looking_folder_and_resumes_to_the_same_bytes(string signal)
     {
         string whole = Fresh("whole");
         Run(["run", Scenario, "--out", whole, "--jobs", "2", "--quiet", .. Slow]);
@@ -48,8 +50,19 @@ public class InterruptAndShardTests
             while (DateTime.UtcNow < deadline && !(Directory.Exists(journal) && Directory.GetFiles(journal, "0*.json").Length >= 3) && !child.HasExited)
                 Thread.Sleep(20);
             Assert.False(child.HasExited, "the run finished before it could be killed; make it slower");
-            child.Kill(entireProcessTree: true);
-            child.WaitForExit();
+            if (signal == "KILL")
+            {
+                child.Kill(entireProcessTree: true);
+                child.WaitForExit();
+            }
+            else
+            {
+                // Ctrl-C: SIGINT; tlbsim stops between runs, keeps the journal and says how to resume.
+                using (var kill = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                    kill.WaitForExit();
+                Assert.True(child.WaitForExit(30_000), "tlbsim did not stop after SIGINT");
+                Assert.NotEqual(0, child.ExitCode);
+            }
         }
         Assert.False(Directory.Exists(killed), "a killed run must not leave a folder that looks complete");
         Assert.True(Directory.Exists(partial));
