@@ -30,14 +30,8 @@ public sealed partial class LinuxKernel
                 yield return e;
             bool was = Machine.DirectMap.IsChanged(pfn);
             var change = toDefault ? Machine.DirectMap.Restore(pfn) : Machine.DirectMap.Change(pfn);
-            for (int i = 0; i < change.Splits; i++)
-            {
-                Machine.DirectMapChanged();
-                foreach (var e in me.Run(Params.SplitWork, TimeCategory.Kernel))
-                    yield return e;
-                foreach (var e in FlushTlbAll(me))
-                    yield return e;
-            }
+            foreach (var e in SplitLargePages(me, change.Splits))
+                yield return e;
             foreach (var e in me.Run(Params.CpaPerPage, TimeCategory.Kernel))
                 yield return e;
             merges += change.Merges;
@@ -71,14 +65,8 @@ public sealed partial class LinuxKernel
         if (Machine.DirectMap.IsChanged(firstPfn))
             yield break; // already out of the direct map: nothing changes, nothing to flush
         var change = Machine.DirectMap.Change2M(firstPfn);
-        for (int i = 0; i < change.Splits; i++)
-        {
-            Machine.DirectMapChanged();
-            foreach (var e in me.Run(Params.SplitWork, TimeCategory.Kernel))
-                yield return e;
-            foreach (var e in FlushTlbAll(me))
-                yield return e;
-        }
+        foreach (var e in SplitLargePages(me, change.Splits))
+            yield return e;
         foreach (var e in me.Run(Params.CpaPerPage, TimeCategory.Kernel))
             yield return e;
         foreach (var e in FlushTlbKernelRange(me, 512, PageSize.Size2M))
@@ -107,6 +95,22 @@ public sealed partial class LinuxKernel
         if (targets.Count == 0)
             return local ? RunLocal(me, Func) : [];
         return OnEachCpuMask(me, targets, Func, runLocal: local);
+    }
+
+    /// <summary>
+    /// split_large_page, <paramref name="splits"/> times: allocate and fill a page-table page, install it, and
+    /// flush_tlb_all while pgd_lock is held (mixed-size translations with different attributes are undefined).
+    /// </summary>
+    private IEnumerable<Event> SplitLargePages(Cpu me, int splits)
+    {
+        for (int i = 0; i < splits; i++)
+        {
+            Machine.DirectMapChanged();
+            foreach (var e in me.Run(Params.SplitWork, TimeCategory.Kernel))
+                yield return e;
+            foreach (var e in FlushTlbAll(me))
+                yield return e;
+        }
     }
 
     /// <summary>set_memory_ro / set_memory_np on a range: non-default attributes, then cpa_flush.</summary>
