@@ -61,6 +61,7 @@ public sealed class Cpu
     private long _outcomeVersion = -1;
     private double[] _resident = [];
     private double _refillDebtPs;
+    private double _refillKernelPs;
     private double _refillWalks;
 
     internal Cpu(Machine machine, int id)
@@ -205,10 +206,11 @@ public sealed class Cpu
         double seconds = work.TotalSeconds;
         double walkPs = seconds * tlb.TranslationPsPerSecond(_machine.Walker) + _refillDebtPs;
         // The kernel's part: its own units' misses, and the kernel share of the refills owed.
-        KernelWalkPs += seconds * tlb.TranslationPsPerSecond(_machine.Walker, c => c.Kernel) + _refillDebtPs * Profile.KernelShare;
+        KernelWalkPs += seconds * tlb.TranslationPsPerSecond(_machine.Walker, c => c.Kernel) + _refillKernelPs;
         Walks += seconds * tlb.WalksPerSecond() + _refillWalks;
         KernelWalks += seconds * tlb.WalksPerSecond(c => c.Kernel);
         _refillDebtPs = 0;
+        _refillKernelPs = 0;
         _refillWalks = 0;
         // Busy time refills what flushes emptied: a class's live entries come back at its access rate.
         for (int k = 0; k < _resident.Length; k++)
@@ -297,7 +299,7 @@ public sealed class Cpu
                 continue;
             double live = c.Count * tlb.Live[k] * _resident[k];
             _resident[k] = 0;
-            Owe(live, live * _machine.Walker.RefillWalkPs(c.Size));
+            Owe(live, live * _machine.Walker.RefillWalkPs(c.Size), c.Kernel);
         }
     }
 
@@ -315,19 +317,24 @@ public sealed class Cpu
         if (unitsInMemory <= 0)
             return;
         double mappings = Math.Min(Math.Ceiling(pages * 4096.0 / mappedBy.Bytes()), unitsInMemory);
+        double hit = mappings / unitsInMemory; // the chance that a given unit is among the invalidated mappings
         double live = 0;
         for (int k = 0; k < tlb.Classes.Count; k++)
         {
             var c = tlb.Classes[k];
             if (c.Kernel && c.Size == mappedBy)
-                live += c.Count * tlb.Live[k] * _resident[k];
+            {
+                live += c.Count * tlb.Live[k] * _resident[k] * hit;
+                _resident[k] *= 1 - hit;
+            }
         }
-        live = mappings * Math.Min(1, live / unitsInMemory);
-        Owe(live, live * _machine.Walker.WalkPs(mappedBy));
+        Owe(live, live * _machine.Walker.WalkPs(mappedBy), kernel: true);
     }
 
-    private void Owe(double walks, double ps)
+    private void Owe(double walks, double ps, bool kernel)
     {
+        if (kernel)
+            _refillKernelPs += ps;
         LiveEntriesLost += walks;
         _refillWalks += walks;
         _refillDebtPs += ps;
@@ -344,9 +351,13 @@ public sealed class Cpu
         ArgumentNullException.ThrowIfNull(request);
         request.QueuedAtPs = _machine.Simulation.NowPicoseconds;
         _machine.CallsQueued++;
+        _machine.Outstanding.Add(request);
         _callQueue.Add(request);
         return _callQueue.Count == 1;
     }
+
+    /// <summary>Whether <paramref name="request"/> waits in this CPU's call-single queue.</summary>
+    public bool Holds(CallRequest request) => _callQueue.Contains(request);
 
     /// <summary>An IPI arrives: taken now if the CPU is interruptible, otherwise when it next enables interrupts.</summary>
     internal void Deliver()
@@ -417,12 +428,10 @@ public sealed class Cpu
         }
     }
 
-    /// <summary>The oldest request still waiting on this CPU's call-single queue, queued at (ps), or null.</summary>
-    public long? OldestQueuedPs => _callQueue.Count == 0 ? null : _callQueue.Min(r => r.QueuedAtPs);
-
     private void Acknowledge(CallRequest request)
     {
         _machine.CallsAcknowledged++;
+        _machine.Outstanding.Remove(request);
         request.Acknowledge(this);
     }
 

@@ -65,6 +65,9 @@ public sealed class Machine
     /// <summary>Function-call requests acknowledged by their targets (csd_unlock), all time.</summary>
     public long CallsAcknowledged { get; internal set; }
 
+    /// <summary>Requests queued and not yet acknowledged (in a queue or being handled).</summary>
+    public HashSet<CallRequest> Outstanding { get; } = [];
+
     /// <summary>Mechanism operations completed after warm-up (counted by the operation generator).</summary>
     public long OperationsDone { get; set; }
 

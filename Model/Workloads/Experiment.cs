@@ -141,6 +141,7 @@ public static class Experiment
 
         sim.Run(spec.Warmup);
         var before = Snapshot.Take(machine, kernel);
+        long remapsBefore = context.Remaps;
         sim.Run(spec.Warmup + spec.Duration);
         var after = Snapshot.Take(machine, kernel);
         checker?.CheckNow();
@@ -160,7 +161,7 @@ public static class Experiment
             DirectMap2M = directMap.Count2M,
             DirectMap4K = directMap.Count4K,
             Events = sim.EventsProcessed,
-            Remaps = context.Remaps,
+            Remaps = context.Remaps - remapsBefore,
             KernelTimePerWork = KernelTimePerWork(before, after, spec.Workload.KernelFraction),
         };
     }
