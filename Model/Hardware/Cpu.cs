@@ -351,7 +351,8 @@ public sealed class Cpu
         ArgumentNullException.ThrowIfNull(request);
         request.QueuedAtPs = _machine.Simulation.NowPicoseconds;
         _machine.CallsQueued++;
-        _machine.Outstanding.Add(request);
+        if (_machine.TrackOutstanding)
+            _machine.Outstanding.Add(request);
         _callQueue.Add(request);
         return _callQueue.Count == 1;
     }
@@ -431,7 +432,8 @@ public sealed class Cpu
     private void Acknowledge(CallRequest request)
     {
         _machine.CallsAcknowledged++;
-        _machine.Outstanding.Remove(request);
+        if (_machine.TrackOutstanding)
+            _machine.Outstanding.Remove(request);
         request.Acknowledge(this);
     }
 

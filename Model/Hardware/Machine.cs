@@ -65,8 +65,11 @@ public sealed class Machine
     /// <summary>Function-call requests acknowledged by their targets (csd_unlock), all time.</summary>
     public long CallsAcknowledged { get; internal set; }
 
-    /// <summary>Requests queued and not yet acknowledged (in a queue or being handled).</summary>
+    /// <summary>Requests queued and not yet acknowledged (in a queue or being handled); kept only while <see cref="TrackOutstanding"/>.</summary>
     public HashSet<CallRequest> Outstanding { get; } = [];
+
+    /// <summary>Keep <see cref="Outstanding"/> (the invariant checker turns it on; it costs a set update per request).</summary>
+    public bool TrackOutstanding { get; set; }
 
     /// <summary>Mechanism operations completed after warm-up (counted by the operation generator).</summary>
     public long OperationsDone { get; set; }

@@ -25,6 +25,7 @@ public sealed class InvariantChecker
     {
         ArgumentNullException.ThrowIfNull(machine);
         _machine = machine;
+        machine.TrackOutstanding = true;
         var sim = machine.Simulation;
         var previous = sim.BeforeFire;
         sim.BeforeFire = e =>
