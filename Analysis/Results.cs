@@ -27,8 +27,8 @@ public sealed class RunRecord
     /// <summary>Totals of the run.</summary>
     public required RunOutcome Outcome { get; init; }
 
-    /// <summary>Operation latencies, in picoseconds.</summary>
-    public required LogHistogram Latency { get; init; }
+    /// <summary>Operation latencies in picoseconds, one histogram per kind of operation, in the mechanism's order (the first is the kind charts show).</summary>
+    public required IReadOnlyList<OperationLatency> Latencies { get; init; }
 
     /// <summary>Time-series samples: (time in ps since warm-up, metric) -> value.</summary>
     public required SortedDictionary<(long Time, string Metric), double> Series { get; init; }
@@ -37,7 +37,12 @@ public sealed class RunRecord
     public static IComparer<(long Time, string Metric)> SeriesOrder { get; } = Comparer<(long Time, string Metric)>.Create((a, b) => a.Time != b.Time ? a.Time.CompareTo(b.Time) : string.CompareOrdinal(a.Metric, b.Metric));
 }
 
-/// <summary>One row of summary.csv: a scenario x mechanism x sweep point, over its replications.</summary>
+/// <summary>The latencies of one kind of operation in a run (xpfo: unmap and map; most designs: op).</summary>
+/// <param name="Kind">The kind's name, as in the <c>operation</c> column.</param>
+/// <param name="Histogram">Its latencies, in picoseconds.</param>
+public sealed record OperationLatency(string Kind, LogHistogram Histogram);
+
+/// <summary>One row of summary.csv: a scenario x mechanism x sweep point x kind of operation, over its replications.</summary>
 public sealed record SummaryRow
 {
     /// <summary>Scenario.</summary>
@@ -48,6 +53,12 @@ public sealed record SummaryRow
 
     /// <summary>Sweep point index.</summary>
     public required int Point { get; init; }
+
+    /// <summary>The kind of operation whose latencies the row gives.</summary>
+    public required string Operation { get; init; }
+
+    /// <summary>Whether this is the mechanism's first kind of operation, the one charts show.</summary>
+    public required bool PrimaryOperation { get; init; }
 
     /// <summary>CPUs.</summary>
     public required int Cpus { get; init; }
@@ -144,69 +155,84 @@ public static class Aggregate
         foreach (var g in Groups(records))
         {
             var reps = g.OrderBy(r => r.Replication).ToList();
-            var merged = new LogHistogram();
-            foreach (var r in reps)
-                merged.Merge(r.Latency);
-            var (mean, ci) = Statistics.MeanCi95(reps.Where(r => r.Latency.Count > 0).Select(r => r.Latency.Mean / 1e3).ToList());
-            double seconds = reps.Sum(r => r.Outcome.Seconds);
-            double Rate(Func<RunOutcome, double> f) => seconds > 0 ? reps.Sum(r => f(r.Outcome)) / seconds : 0;
-            double Share(TimeCategory c) => reps.Average(r => r.Outcome.TimeShare[c]);
-            double Ratio(Func<RunOutcome, double> f, bool inverse)
-            {
-                var pairs = reps.Where(r => baseline.ContainsKey((r.Scenario, r.Point, r.Replication)))
-                    .Select(r => (Base: f(baseline[(r.Scenario, r.Point, r.Replication)].Outcome), Mine: f(r.Outcome)))
-                    .Where(p => p.Base > 0 && p.Mine > 0).ToList();
-                if (pairs.Count == 0)
-                    return double.NaN;
-                return inverse ? pairs.Average(p => p.Base) / pairs.Average(p => p.Mine) : pairs.Average(p => p.Mine) / pairs.Average(p => p.Base);
-            }
-            var first = reps[0];
-            rows.Add(new SummaryRow
-            {
-                Scenario = g.Key.Scenario,
-                Mechanism = g.Key.Mechanism,
-                Point = g.Key.Point,
-                Cpus = first.Outcome.Cpus,
-                Replications = reps.Count,
-                Ops = merged.Count,
-                P50Ns = merged.Percentile(50) / 1e3,
-                P90Ns = merged.Percentile(90) / 1e3,
-                P99Ns = merged.Percentile(99) / 1e3,
-                P999Ns = merged.Percentile(99.9) / 1e3,
-                MaxNs = merged.Max / 1e3,
-                MeanNs = mean,
-                MeanCi95Ns = ci,
-                OpsPerS = Rate(o => o.Operations),
-                IpisPerS = Rate(o => o.Ipis),
-                ShootdownsPerS = Rate(o => o.Shootdowns),
-                FullFlushesPerS = Rate(o => o.FullFlushes),
-                TlbMissesPerS = Rate(o => o.TlbMisses),
-                WalkTimeShare = Share(TimeCategory.Walk),
-                IrqTimeShare = Share(TimeCategory.Interrupt),
-                FlushTimeShare = Share(TimeCategory.Flush),
-                WorkloadTimeShare = Share(TimeCategory.Workload),
-                WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
-                KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
-                DirectMap1G = reps.Average(r => (double)r.Outcome.DirectMap1G),
-                DirectMap2M = reps.Average(r => (double)r.Outcome.DirectMap2M),
-                DirectMap4K = reps.Average(r => (double)r.Outcome.DirectMap4K),
-                OperationRate = first.OperationRate,
-                Assignments = first.Assignments,
-            });
+            var kinds = reps[0].Latencies.Select(l => l.Kind).ToList();
+            for (int k = 0; k < kinds.Count; k++)
+                rows.Add(Row(g.Key, reps, k, kinds[k], baseline));
         }
         return rows;
     }
 
-    /// <summary>Merged latency histogram per group.</summary>
-    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> Histograms(IReadOnlyList<RunRecord> records)
+    private static SummaryRow Row((string Scenario, int Point, string Mechanism) key, List<RunRecord> reps, int kind, string kindName,
+        Dictionary<(string Scenario, int Point, int Replication), RunRecord> baseline)
     {
-        var list = new List<((string, int, string), int, LogHistogram)>();
+        var merged = new LogHistogram();
+        foreach (var r in reps)
+            merged.Merge(r.Latencies[kind].Histogram);
+        var (mean, ci) = Statistics.MeanCi95(reps.Where(r => r.Latencies[kind].Histogram.Count > 0).Select(r => r.Latencies[kind].Histogram.Mean / 1e3).ToList());
+        double seconds = reps.Sum(r => r.Outcome.Seconds);
+        double Rate(Func<RunOutcome, double> f) => seconds > 0 ? reps.Sum(r => f(r.Outcome)) / seconds : 0;
+        double opsPerS = seconds > 0 ? merged.Count / seconds : 0;
+        double Share(TimeCategory c) => reps.Average(r => r.Outcome.TimeShare[c]);
+        double Ratio(Func<RunOutcome, double> f, bool inverse)
+        {
+            var pairs = reps.Where(r => baseline.ContainsKey((r.Scenario, r.Point, r.Replication)))
+                .Select(r => (Base: f(baseline[(r.Scenario, r.Point, r.Replication)].Outcome), Mine: f(r.Outcome)))
+                .Where(p => p.Base > 0 && p.Mine > 0).ToList();
+            if (pairs.Count == 0)
+                return double.NaN;
+            return inverse ? pairs.Average(p => p.Base) / pairs.Average(p => p.Mine) : pairs.Average(p => p.Mine) / pairs.Average(p => p.Base);
+        }
+        var first = reps[0];
+        return new SummaryRow
+        {
+            Scenario = key.Scenario,
+            Mechanism = key.Mechanism,
+            Point = key.Point,
+            Operation = kindName,
+            PrimaryOperation = kind == 0,
+            Cpus = first.Outcome.Cpus,
+            Replications = reps.Count,
+            Ops = merged.Count,
+            P50Ns = merged.Percentile(50) / 1e3,
+            P90Ns = merged.Percentile(90) / 1e3,
+            P99Ns = merged.Percentile(99) / 1e3,
+            P999Ns = merged.Percentile(99.9) / 1e3,
+            MaxNs = merged.Max / 1e3,
+            MeanNs = mean,
+            MeanCi95Ns = ci,
+            OpsPerS = opsPerS,
+            IpisPerS = Rate(o => o.Ipis),
+            ShootdownsPerS = Rate(o => o.Shootdowns),
+            FullFlushesPerS = Rate(o => o.FullFlushes),
+            TlbMissesPerS = Rate(o => o.TlbMisses),
+            WalkTimeShare = Share(TimeCategory.Walk),
+            IrqTimeShare = Share(TimeCategory.Interrupt),
+            FlushTimeShare = Share(TimeCategory.Flush),
+            WorkloadTimeShare = Share(TimeCategory.Workload),
+            WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
+            KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
+            DirectMap1G = reps.Average(r => (double)r.Outcome.DirectMap1G),
+            DirectMap2M = reps.Average(r => (double)r.Outcome.DirectMap2M),
+            DirectMap4K = reps.Average(r => (double)r.Outcome.DirectMap4K),
+            OperationRate = first.OperationRate,
+            Assignments = first.Assignments,
+        };
+    }
+
+    /// <summary>Merged latency histogram per group and kind of operation (kinds in the mechanism's order).</summary>
+    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, string Operation, int Cpus, LogHistogram Histogram)> Histograms(IReadOnlyList<RunRecord> records)
+    {
+        var list = new List<((string, int, string), string, int, LogHistogram)>();
         foreach (var g in Groups(records))
         {
-            var h = new LogHistogram();
-            foreach (var r in g)
-                h.Merge(r.Latency);
-            list.Add((g.Key, g.First().Outcome.Cpus, h));
+            var first = g.First();
+            for (int k = 0; k < first.Latencies.Count; k++)
+            {
+                var h = new LogHistogram();
+                foreach (var r in g)
+                    h.Merge(r.Latencies[k].Histogram);
+                list.Add((g.Key, first.Latencies[k].Kind, first.Outcome.Cpus, h));
+            }
         }
         return list;
     }

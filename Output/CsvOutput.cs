@@ -23,7 +23,7 @@ public static class CsvOutput
         using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
         string[] header =
         [
-            "scenario", "mechanism", "point", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
+            "scenario", "mechanism", "operation", "point", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
             "op_latency_p999_ns", "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
             "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
             "workload_time_share", "workload_slowdown", "kernel_time_slowdown", "direct_map_1g", "direct_map_2m", "direct_map_4k",
@@ -36,6 +36,7 @@ public static class CsvOutput
         {
             csv.WriteField(r.Scenario);
             csv.WriteField(r.Mechanism);
+            csv.WriteField(r.Operation);
             csv.WriteField(r.Point.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(r.Cpus.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(r.Replications.ToString(CultureInfo.InvariantCulture));
@@ -57,16 +58,17 @@ public static class CsvOutput
     public static void WriteHistograms(TextWriter writer, IReadOnlyList<RunRecord> records)
     {
         using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
-        foreach (var h in new[] { "scenario", "point", "mechanism", "cpus", "bucket_low_ns", "bucket_high_ns", "count" })
+        foreach (var h in new[] { "scenario", "point", "mechanism", "operation", "cpus", "bucket_low_ns", "bucket_high_ns", "count" })
             csv.WriteField(h);
         csv.EndRecord();
-        foreach (var (key, cpus, hist) in Aggregate.Histograms(records))
+        foreach (var (key, operation, cpus, hist) in Aggregate.Histograms(records))
         {
             foreach (var (low, high, count) in hist.Nonempty())
             {
                 csv.WriteField(key.Scenario);
                 csv.WriteField(key.Point.ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(key.Mechanism);
+                csv.WriteField(operation);
                 csv.WriteField(cpus.ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(Num(low / 1e3));
                 csv.WriteField(Num(high / 1e3));

@@ -66,7 +66,7 @@ public static class HtmlReport
         sb.Append("</tr></thead><tbody>\n");
         foreach (var r in rows)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{WebUtility.HtmlEncode(r.Mechanism)}</td>");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{WebUtility.HtmlEncode(Name(r))}</td>");
             foreach (var key in swept)
                 sb.Append(CultureInfo.InvariantCulture, $"<td class=\"l\">{WebUtility.HtmlEncode(r.Assignments.FirstOrDefault(a => a.Key == key).Value ?? "")}</td>");
             foreach (var v in new[]
@@ -79,6 +79,9 @@ public static class HtmlReport
         }
         return sb.Append("</tbody></table>").ToString();
     }
+
+    /// <summary>The mechanism, with the kind of operation when it has several ("xpfo unmap").</summary>
+    private static string Name(SummaryRow r) => r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}";
 
     private static string I(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -53,6 +53,7 @@ public sealed class Cpu
     private readonly Machine _machine;
     private readonly long[] _timePs = new long[Enum.GetValues<TimeCategory>().Length];
     private readonly List<CallRequest> _callQueue = [];
+    private readonly Queue<Func<Cpu, IEnumerable<Event>>> _work = new();
     private long _accountedUntil;
     private TimeCategory _waiting = TimeCategory.Idle;
     private bool _interruptible;
@@ -91,6 +92,9 @@ public sealed class Cpu
 
     /// <summary>In lazy TLB mode: running a kernel thread or idle with a user mm still loaded (cpu_tlbstate_shared.is_lazy).</summary>
     public bool IsLazy { get; internal set; }
+
+    /// <summary>A PKS write window is open: PKRS differs from the default, so an interrupt must write it twice.</summary>
+    public bool PkrsOpen { get; set; }
 
     /// <summary>True while the CPU sits in an idle state.</summary>
     public bool IsIdle { get; private set; }
@@ -281,6 +285,29 @@ public sealed class Cpu
         }
     }
 
+    /// <summary>
+    /// schedule_work on this CPU's system workqueue: a kworker runs <paramref name="work"/> when the CPU next
+    /// schedules, outside the code that queued it (the CPU program runs queued work between its slices).
+    /// </summary>
+    public void QueueWork(Func<Cpu, IEnumerable<Event>> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        _work.Enqueue(work);
+    }
+
+    /// <summary>Work queued by <see cref="QueueWork"/> and not yet run.</summary>
+    public bool HasQueuedWork => _work.Count > 0;
+
+    /// <summary>The kworker: runs every queued work item in order.</summary>
+    public IEnumerable<Event> RunQueuedWork()
+    {
+        while (_work.TryDequeue(out var work))
+        {
+            foreach (var e in work(this))
+                yield return e;
+        }
+    }
+
     // ---- TLB state ------------------------------------------------------------------------------
 
     /// <summary>
@@ -394,7 +421,7 @@ public sealed class Cpu
             _ipiPending = false;
             InterruptsTaken++;
             _waiting = TimeCategory.Interrupt;
-            yield return sim.Timeout(cpu.InterruptEntry);
+            yield return sim.Timeout(cpu.InterruptEntry + PksEntryExtra());
             Account(TimeCategory.Interrupt);
             var batch = _callQueue.ToArray();
             _callQueue.Clear();
@@ -412,6 +439,9 @@ public sealed class Cpu
             Account(TimeCategory.Interrupt);
         }
     }
+
+    /// <summary>pks_save_pt_regs and pks_restore_pt_regs, charged at entry: nothing without PKS.</summary>
+    private Duration PksEntryExtra() => _machine.Pks is { } pks ? pks.EntryExit + (PkrsOpen ? pks.WrmsrPair : Duration.Zero) : Duration.Zero;
 
     /// <summary>
     /// Charges the time since the last charge to what the CPU is doing now (idle when it has no program or

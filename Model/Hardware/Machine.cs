@@ -3,6 +3,11 @@ using TlbSim.Model.Memory;
 
 namespace TlbSim.Model.Hardware;
 
+/// <summary>What PKS adds to each interrupt: the save/restore bookkeeping, and a WRMSR pair when the interrupted code had a write window open.</summary>
+/// <param name="EntryExit">pks_save_pt_regs plus pks_restore_pt_regs with the cached value unchanged.</param>
+/// <param name="WrmsrPair">Two WRMSRs to IA32_PKRS: to the default value on entry and back on exit.</param>
+public sealed record PksEntryCost(Units.Duration EntryExit, Units.Duration WrmsrPair);
+
 /// <summary>
 /// The simulated machine: CPUs on a topology, the IPI bus, the page walker and TLB model, and the physical
 /// memory's direct map (whose page sizes every CPU's kernel translations depend on).
@@ -58,6 +63,9 @@ public sealed class Machine
 
     /// <summary>Targets acknowledge a call on interrupt entry instead of after the function (set by the kernel's flush policy).</summary>
     public bool EarlyAck { get; set; }
+
+    /// <summary>PKRS save and restore on every interrupt (set when the design under study uses PKS), or null.</summary>
+    public PksEntryCost? Pks { get; set; }
 
     /// <summary>Function-call requests queued on CPUs (csds), all time.</summary>
     public long CallsQueued { get; internal set; }

@@ -78,6 +78,14 @@ public sealed record KernelParams : IParameters
     [Param("change_protection work per present page (mprotect): rewrite the PTE", Source = "no published figure; taken equal to zap_per_page")]
     public Duration ProtectPerPage { get; init; } = Duration.FromNanoseconds(70);
 
+    /// <summary>Lazily freed vmalloc bytes per fls(CPUs) before a purge.</summary>
+    [Param("lazy_max_pages() is this many bytes of 4K pages times fls(num_online_cpus()): the lazily freed vmalloc pages (vmap_lazy_nr) that trigger a purge", Source = "mm/vmalloc.c lazy_max_pages(): (SZ_32M >> PAGE_SHIFT) * fls(num_online_cpus())")]
+    public ByteSize LazyVmapBytes { get; init; } = ByteSize.FromMiB(32);
+
+    /// <summary>Work per purged vmap area.</summary>
+    [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns")]
+    public Duration VmapPurgePerArea { get; init; } = Duration.FromNanoseconds(100);
+
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path) =>
         new[]
@@ -89,5 +97,6 @@ public sealed record KernelParams : IParameters
             Check.NonNegative(path, "cpa_per_page", CpaPerPage), Check.NonNegative(path, "split_work", SplitWork),
             Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zap_per_page", ZapPerPage),
             Check.NonNegative(path, "protect_per_page", ProtectPerPage),
+            Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
         }.SelectMany(x => x);
 }

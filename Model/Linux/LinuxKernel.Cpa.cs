@@ -8,21 +8,65 @@ namespace TlbSim.Model.Linux;
 public sealed partial class LinuxKernel
 {
     /// <summary>
-    /// change_page_attr_set_clr over the 4K frames [<paramref name="firstPfn"/>, +<paramref name="pages"/>):
-    /// each page is changed under cpa_lock (__change_page_attr); a page inside a large mapping first splits it
-    /// (split_large_page: a page-table page is allocated and filled, then flush_tlb_all runs while pgd_lock is
-    /// held), so a 4K change inside an untouched 1G page costs two splits and two global flush rounds. Then
-    /// cpa_flush invalidates the range on every CPU (flush_tlb_kernel_range, with its ceiling), unless
-    /// <paramref name="flush"/> is false (the set_direct_map_*_noflush variants; their splits still flush).
-    /// <paramref name="toDefault"/> selects set_memory_rw / set_direct_map_default_noflush, which with
+    /// change_page_attr_set_clr over the 4K direct-map frames [<paramref name="firstPfn"/>, +<paramref name="pages"/>)
+    /// (the set_memory_* entry points): vm_unmap_aliases first, which purges any lazily freed vmalloc areas
+    /// with their flush; then each page is changed under cpa_lock (__change_page_attr); a page inside a large
+    /// mapping first splits it (split_large_page: a page-table page is allocated and filled, then
+    /// flush_tlb_all runs while pgd_lock is held), so a 4K change inside an untouched 1G page costs two splits
+    /// and two global flush rounds. Then cpa_flush invalidates the range on every CPU (flush_tlb_kernel_range,
+    /// with its ceiling) if anything changed. <paramref name="toDefault"/> selects set_memory_rw, which with
     /// re-merging on can collapse regions back to large pages (each collapse ends in flush_tlb_all).
     /// </summary>
-    public IEnumerable<Event> ChangePageAttr(Cpu me, long firstPfn, long pages, bool toDefault, bool flush)
+    public IEnumerable<Event> ChangePageAttr(Cpu me, long firstPfn, long pages, bool toDefault)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
-        bool changedAny = false;
-        int merges = 0;
+        foreach (var e in VmUnmapAliases(me))
+            yield return e;
+        var state = new CpaState();
+        foreach (var e in ChangeDirectMap(me, firstPfn, pages, toDefault, state, perPageExtra: Units.Duration.Zero))
+            yield return e;
+        if (state.ChangedAny)
+        {
+            foreach (var e in FlushTlbKernelRange(me, pages, Machine.DirectMap.SizeAt(firstPfn)))
+                yield return e;
+        }
+        foreach (var e in CollapseFlush(me, state))
+            yield return e;
+    }
+
+    /// <summary>
+    /// set_memory_ro / set_memory_rw on <paramref name="pages"/> pages of vmalloc memory (a prmem pool) whose
+    /// frames start at <paramref name="firstPfn"/>: vm_unmap_aliases first; each vmalloc PTE (already 4K, so
+    /// never split) is changed, and cpa_process_alias changes the page's direct-map alias too (splitting it as
+    /// needed, each split with its flush_tlb_all) and sets force_flush_all, so cpa_flush ends with flush_tlb_all
+    /// on every CPU whatever the number of pages.
+    /// </summary>
+    public IEnumerable<Event> ChangeVmallocPageAttr(Cpu me, long firstPfn, long pages, bool toDefault)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
+        foreach (var e in VmUnmapAliases(me))
+            yield return e;
+        var state = new CpaState();
+        // Each page costs two __change_page_attr walks: the vmalloc PTE, then its direct-map alias.
+        foreach (var e in ChangeDirectMap(me, firstPfn, pages, toDefault, state, perPageExtra: Params.CpaPerPage))
+            yield return e;
+        foreach (var e in FlushTlbAll(me)) // the vmalloc PTEs always change: CPA_FLUSHTLB, force_flush_all
+            yield return e;
+        foreach (var e in CollapseFlush(me, state))
+            yield return e;
+    }
+
+    private sealed class CpaState
+    {
+        public bool ChangedAny;
+        public int Merges;
+    }
+
+    /// <summary>__change_page_attr_set_clr over direct-map frames, page by page under cpa_lock, with the splits (and their flushes) it needs.</summary>
+    private IEnumerable<Event> ChangeDirectMap(Cpu me, long firstPfn, long pages, bool toDefault, CpaState state, Units.Duration perPageExtra)
+    {
         for (long pfn = firstPfn; pfn < firstPfn + pages; pfn++)
         {
             using var lockRequest = CpaLock.Request();
@@ -32,23 +76,34 @@ public sealed partial class LinuxKernel
             var change = toDefault ? Machine.DirectMap.Restore(pfn) : Machine.DirectMap.Change(pfn);
             foreach (var e in SplitLargePages(me, change.Splits))
                 yield return e;
-            foreach (var e in me.Run(Params.CpaPerPage, TimeCategory.Kernel))
+            foreach (var e in me.Run(Params.CpaPerPage + perPageExtra, TimeCategory.Kernel))
                 yield return e;
-            merges += change.Merges;
-            changedAny |= was != Machine.DirectMap.IsChanged(pfn);
+            state.Merges += change.Merges;
+            state.ChangedAny |= was != Machine.DirectMap.IsChanged(pfn);
         }
-        if (flush && changedAny)
-        {
-            foreach (var e in FlushTlbKernelRange(me, pages, Machine.DirectMap.SizeAt(firstPfn)))
-                yield return e;
-        }
-        if (merges > 0)
-        {
-            // cpa_collapse_large_pages: one flush_tlb_all after the range flush, then the old tables are freed.
-            Machine.DirectMapChanged();
-            foreach (var e in FlushTlbAll(me))
-                yield return e;
-        }
+    }
+
+    /// <summary>cpa_collapse_large_pages: one flush_tlb_all after the range flush when regions were merged back, then the old tables are freed.</summary>
+    private IEnumerable<Event> CollapseFlush(Cpu me, CpaState state)
+    {
+        if (state.Merges == 0)
+            return [];
+        Machine.DirectMapChanged();
+        return FlushTlbAll(me);
+    }
+
+    /// <summary>
+    /// __change_page_attr_set_clr on direct-map frames without a flush of the range (the
+    /// set_direct_map_*_noflush entry points, which bypass change_page_attr_set_clr: no vm_unmap_aliases, no
+    /// cpa_flush; the caller flushes); splits still flush.
+    /// </summary>
+    private IEnumerable<Event> ChangeDirectMapNoflush(Cpu me, long pfn, bool toDefault)
+    {
+        var state = new CpaState();
+        foreach (var e in ChangeDirectMap(me, pfn, 1, toDefault, state, Units.Duration.Zero))
+            yield return e;
+        foreach (var e in CollapseFlush(me, state))
+            yield return e;
     }
 
     /// <summary>
@@ -113,17 +168,23 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>set_memory_ro / set_memory_np on a range: non-default attributes, then cpa_flush.</summary>
-    public IEnumerable<Event> SetMemoryRo(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: false, flush: true);
+    /// <summary>set_memory_ro / set_memory_np on a direct-map range: vm_unmap_aliases, non-default attributes, then cpa_flush.</summary>
+    public IEnumerable<Event> SetMemoryRo(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: false);
 
-    /// <summary>set_memory_rw on a range: default attributes again, then cpa_flush.</summary>
-    public IEnumerable<Event> SetMemoryRw(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: true, flush: true);
+    /// <summary>set_memory_rw on a direct-map range: vm_unmap_aliases, default attributes again, then cpa_flush.</summary>
+    public IEnumerable<Event> SetMemoryRw(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: true);
+
+    /// <summary>set_memory_ro on vmalloc memory backed by the frames from <paramref name="firstPfn"/>: the alias changes too and everything is flushed.</summary>
+    public IEnumerable<Event> SetMemoryRoVmalloc(Cpu me, long firstPfn, long pages) => ChangeVmallocPageAttr(me, firstPfn, pages, toDefault: false);
+
+    /// <summary>set_memory_rw on vmalloc memory backed by the frames from <paramref name="firstPfn"/>.</summary>
+    public IEnumerable<Event> SetMemoryRwVmalloc(Cpu me, long firstPfn, long pages) => ChangeVmallocPageAttr(me, firstPfn, pages, toDefault: true);
 
     /// <summary>set_direct_map_invalid_noflush: one page leaves the direct map; the caller flushes.</summary>
-    public IEnumerable<Event> SetDirectMapInvalidNoflush(Cpu me, long pfn) => ChangePageAttr(me, pfn, 1, toDefault: false, flush: false);
+    public IEnumerable<Event> SetDirectMapInvalidNoflush(Cpu me, long pfn) => ChangeDirectMapNoflush(me, pfn, toDefault: false);
 
     /// <summary>set_direct_map_default_noflush: one page returns to the direct map; the caller flushes.</summary>
-    public IEnumerable<Event> SetDirectMapDefaultNoflush(Cpu me, long pfn) => ChangePageAttr(me, pfn, 1, toDefault: true, flush: false);
+    public IEnumerable<Event> SetDirectMapDefaultNoflush(Cpu me, long pfn) => ChangeDirectMapNoflush(me, pfn, toDefault: true);
 
     /// <summary>
     /// madvise(MADV_DONTNEED) of <paramref name="pages"/> present pages: syscall round trip, zap_pte_range per

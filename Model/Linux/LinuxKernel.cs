@@ -26,6 +26,9 @@ public sealed partial class LinuxKernel
         Params = parameters;
         machine.EarlyAck = parameters.Policy == FlushPolicy.EarlyAck;
         CpaLock = new Resource(machine.Simulation, 1);
+        VmapPurgeLock = new Resource(machine.Simulation, 1);
+        Current = new TaskStruct?[machine.Cpus.Count];
+        Vmalloc = new VmallocSpace(VmallocSpace.LazyMax(parameters.LazyVmapBytes.Bytes, machine.Cpus.Count));
     }
 
     /// <summary>The machine.</summary>
@@ -117,7 +120,7 @@ public sealed partial class LinuxKernel
     /// off), leaving lazy mode; if the CPU's copy of the mm's generation is stale (it skipped flushes while
     /// lazy or away), the CR3 write flushes that PCID.
     /// </summary>
-    public IEnumerable<Event> SwitchMm(Cpu cpu, AddressSpace next)
+    public IEnumerable<Event> SwitchMm(Cpu cpu, AddressSpace next, TimeCategory category = TimeCategory.Kernel)
     {
         ArgumentNullException.ThrowIfNull(cpu);
         ArgumentNullException.ThrowIfNull(next);
@@ -134,7 +137,36 @@ public sealed partial class LinuxKernel
             FullFlushes++;
             cpu.LoseEntries(c => !c.Global);
         }
-        return cpu.RunIrqsOff(cr3, stale ? TimeCategory.Flush : TimeCategory.Kernel);
+        return cpu.RunIrqsOff(cr3, stale ? TimeCategory.Flush : category);
+    }
+
+    /// <summary>The task each CPU runs (rq->curr), once tasks are given.</summary>
+    public TaskStruct?[] Current { get; }
+
+    /// <summary>
+    /// context_switch to <paramref name="next"/> on <paramref name="cpu"/>: switch_mm_irqs_off when the process
+    /// changes (its CR3 write counted as <paramref name="category"/>, a stale generation flushing the PCID),
+    /// PKS's pks_write_pkrs of the next task's value when PKS is on, and a full local flush (__flush_tlb_all)
+    /// when the task carries a pending flush for this CPU (XPFO's deferred flush).
+    /// </summary>
+    public IEnumerable<Event> ContextSwitch(Cpu cpu, TaskStruct next, TimeCategory category)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        ArgumentNullException.ThrowIfNull(next);
+        Current[cpu.Id] = next;
+        if (Machine.Pks is { } pks)
+        {
+            foreach (var e in cpu.RunIrqsOff(pks.EntryExit, category))
+                yield return e;
+        }
+        foreach (var e in SwitchMm(cpu, next.Mm, category))
+            yield return e;
+        if (next.TakePendingFlush(cpu.Id))
+        {
+            foreach (var e in cpu.RunIrqsOff(LocalFlushTime(-1, global: true), TimeCategory.Flush))
+                yield return e;
+            GlobalLoss(cpu);
+        }
     }
 
     /// <summary>enter_lazy_tlb: the CPU switches to a kernel thread or idle and keeps the user mm loaded, lazily.</summary>

@@ -23,6 +23,20 @@ public interface IMechanism
     /// <summary>Kernel settings the mechanism forces (XPFO forces a 4K direct map).</summary>
     KernelParams Adjust(KernelParams kernel) => kernel;
 
+    /// <summary>Called once when the run is set up, before any CPU runs (PKS hooks interrupt entry here).</summary>
+    void Attach(MechanismContext context)
+    {
+    }
+
+    /// <summary>The kinds of operation it reports, each its own latency series; the first is the one charts show by default.</summary>
+    IReadOnlyList<string> OperationKinds => DefaultKinds;
+
+    /// <summary>The single kind of a mechanism with one kind of operation.</summary>
+    static readonly IReadOnlyList<string> DefaultKinds = ["op"];
+
+    /// <summary>The kind of the operation <paramref name="cpu"/> just finished (an index into <see cref="OperationKinds"/>).</summary>
+    int LastKind(Cpu cpu) => 0;
+
     /// <summary>One operation performed by <paramref name="cpu"/>.</summary>
     IEnumerable<Event> Operate(MechanismContext context, Cpu cpu);
 }
@@ -37,6 +51,7 @@ public sealed class MechanismContext
         Params = parameters;
         Random = random;
         var machine = kernel.Machine;
+        TextMutex = new Resource(machine.Simulation, 1);
         UserMm = new AddressSpace(1, "user");
         int processCpus = Math.Min(parameters.DroppableProcessCpus, machine.Cpus.Count);
         for (int i = 0; i < processCpus; i++)
@@ -69,6 +84,33 @@ public sealed class MechanismContext
 
     /// <summary>A page frame from the page allocator: anywhere in memory.</summary>
     public long RandomFrame() => Random.NextInt64(Machine.DirectMap.Pages4K);
+
+    /// <summary>text_mutex: serialises text pokes and temporary-mm writes through the one poking address.</summary>
+    public Resource TextMutex { get; }
+
+    private long _blockNext;
+    private long _blockEnd;
+
+    /// <summary>
+    /// A page frame from the page allocator with the buddy allocator's locality: consecutive frames of one
+    /// MAX_ORDER block (1024 frames, 4 MiB; __rmqueue_smallest splits the smallest free block, so successive
+    /// order-0 allocations walk through it), then a new block anywhere in memory. Allocations by others in
+    /// between are not modelled (they would spread these frames over more blocks; uniform placement is the bound).
+    /// </summary>
+    public long AllocFrame()
+    {
+        if (_blockNext == _blockEnd)
+        {
+            long frames = Machine.DirectMap.Pages4K;
+            long blockFrames = Math.Min(MaxOrderFrames, frames);
+            _blockNext = Random.NextInt64(frames / blockFrames) * blockFrames;
+            _blockEnd = _blockNext + blockFrames;
+        }
+        return _blockNext++;
+    }
+
+    /// <summary>Frames in a MAX_ORDER block (order 10).</summary>
+    public const long MaxOrderFrames = 1024;
 
     /// <summary>Frames handed out by <see cref="PoolFrame"/> so far.</summary>
     public long PoolFrames { get; private set; }

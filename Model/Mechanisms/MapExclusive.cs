@@ -8,8 +8,10 @@ namespace TlbSim.Model.Mechanisms;
 /// map_exclusive: MAP_EXCLUSIVE / memfd_secret (seed 003). Each page faulted into the mapping leaves the
 /// direct map (secretmem_fault: set_direct_map_invalid_noflush, which splits its 1G and 2M pages, then
 /// flush_tlb_kernel_range of the page on every CPU); when the mapping is trimmed the page returns
-/// (set_direct_map_default_noflush, no flush). The pages come from anywhere in memory, so each new page
-/// risks a "1GB blast radius" of demoted mappings. With the chunk cache, pages come from 2M chunks removed
+/// (set_direct_map_default_noflush, no flush). The pages come from the page allocator: with
+/// <c>exclusive_placement: buddy</c> consecutive faults walk through one 4 MiB block before the next (so a
+/// 2M split serves many pages), with <c>uniform</c> from anywhere in memory, so each new page risks a "1GB
+/// blast radius" of demoted mappings. With the chunk cache, pages come from 2M chunks removed
 /// from the direct map whole: one 1G split and one flush serve 512 pages.
 /// </summary>
 public sealed class MapExclusive : IMechanism
@@ -22,7 +24,7 @@ public sealed class MapExclusive : IMechanism
     public string Name => "map_exclusive";
 
     /// <inheritdoc />
-    public string KernelPath => "page fault + set_direct_map_invalid_noflush (splits, each with flush_tlb_all) + flush_tlb_kernel_range(1 page); unmap: set_direct_map_default_noflush; chunk cache: one 2M chunk per 512 pages";
+    public string KernelPath => "page fault (alloc_pages: buddy or uniform frames) + set_direct_map_invalid_noflush (splits, each with flush_tlb_all) + flush_tlb_kernel_range(1 page); unmap: set_direct_map_default_noflush; chunk cache: one 2M chunk per 512 pages";
 
     /// <inheritdoc />
     public IEnumerable<Event> Operate(MechanismContext context, Cpu cpu)
@@ -42,7 +44,7 @@ public sealed class MapExclusive : IMechanism
             _chunkUsed++; // the cached chunk is already out of the direct map: no change, no flush
             yield break;
         }
-        long pfn = context.RandomFrame();
+        long pfn = context.Params.ExclusivePlacement == FramePlacement.Buddy ? context.AllocFrame() : context.RandomFrame();
         foreach (var e in kernel.SetDirectMapInvalidNoflush(cpu, pfn))
             yield return e;
         foreach (var e in kernel.FlushTlbKernelRange(cpu, 1, context.Machine.DirectMap.SizeAt(pfn)))

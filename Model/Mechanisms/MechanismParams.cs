@@ -9,10 +9,10 @@ public enum XpfoFlushPolicy
     /// <summary>A global shootdown (flush_tlb_kernel_range of the page) on every transition, as XPFO v6/v7 did.</summary>
     Immediate,
 
-    /// <summary>Flush locally now; other CPUs are flushed by one flush_tlb_all when the deferral interval ends.</summary>
+    /// <summary>Flush the page locally now; every other CPU owes the current task a full flush, taken when it switches to that task (XPFO v7 16/16); no IPI.</summary>
     Deferred,
 
-    /// <summary>Flush locally now; other CPUs are flushed once per batch of transitions, with one flush_tlb_kernel_range.</summary>
+    /// <summary>Per-CPU batches of unmapped frames, each flushed with one flush_tlb_kernel_range over its span (above the ceiling: flush_tlb_all).</summary>
     Batched,
 }
 
@@ -24,6 +24,26 @@ public enum PrlistGrouping
 
     /// <summary>One remapping per touched node (2).</summary>
     PerNode,
+}
+
+/// <summary>What a vmap-alias design does about the alias's translations after vunmap.</summary>
+public enum AliasFlush
+{
+    /// <summary>What vunmap does: clear the PTE, free the area lazily, flush nothing; the purge flushes later, for everyone.</summary>
+    Lazy,
+
+    /// <summary>Flush the alias on every CPU before returning (flush_tlb_kernel_range of the page): no writable alias is left behind.</summary>
+    Eager,
+}
+
+/// <summary>Where the page allocator's frames come from.</summary>
+public enum FramePlacement
+{
+    /// <summary>As the buddy allocator hands them out: consecutive frames of one MAX_ORDER block (4 MiB), then another block anywhere.</summary>
+    Buddy,
+
+    /// <summary>Uniformly from all memory: the worst case for direct-map splits.</summary>
+    Uniform,
 }
 
 /// <summary>Costs shared by the mechanisms and the options of each one.</summary>
@@ -69,6 +89,14 @@ public sealed record MechanismParams : IParameters
     [Param("prlist remapping: per_field (8 remaps per insertion) or per_node (2)", Source = "seed 001")]
     public PrlistGrouping PrlistGrouping { get; init; } = PrlistGrouping.PerField;
 
+    /// <summary>Alias flushing of vmap_alias and prlist.</summary>
+    [Param("vmap_alias and prlist: lazy (what vunmap does: no flush, the lazy purge pays later for everyone) or eager (flush the alias on every CPU before returning)", Source = "mm/vmalloc.c vunmap -> free_vmap_area_noflush; eager is what a design that must not leave a writable alias behind pays")]
+    public AliasFlush AliasFlush { get; init; } = AliasFlush.Lazy;
+
+    /// <summary>Frame placement of map_exclusive.</summary>
+    [Param("Where map_exclusive's pages come from: buddy (consecutive frames of a 4 MiB MAX_ORDER block, as __rmqueue_smallest splits one; then a random block) or uniform (anywhere: the worst case)", Source = "mm/page_alloc.c __rmqueue_smallest / rmqueue_bulk; secretmem_fault allocates order-0 pages through them")]
+    public FramePlacement ExclusivePlacement { get; init; } = FramePlacement.Buddy;
+
     /// <summary>memfd_secret chunk cache.</summary>
     [Param("map_exclusive takes pages from a cache of 2M chunks, so one split serves 512 pages", Source = "lore:20220127085608.306306-1-rppt@kernel.org (unmapped-page cache)")]
     public bool ChunkCache { get; init; }
@@ -78,20 +106,24 @@ public sealed record MechanismParams : IParameters
     public int ExclusiveResidentPages { get; init; } = 512;
 
     /// <summary>XPFO flush policy.</summary>
-    [Param("XPFO flush policy: immediate, deferred or batched", Source = "XPFO v7 (immediate); deferred and batched are the proposed mitigations")]
+    [Param("XPFO flush policy: immediate, deferred or batched", Source = "XPFO v6/v7 (immediate, lore:cover.1547153058.git.khalid.aziz@oracle.com); v7 16/16 (deferred: pending cpumask in task_struct, flushed at switch_mm_irqs_off); v9 13/13 (batched unmapping, one flush per batch)")]
     public XpfoFlushPolicy XpfoPolicy { get; init; } = XpfoFlushPolicy.Immediate;
 
     /// <summary>XPFO batch size.</summary>
-    [Param("Transitions per batched XPFO flush", Unit = "transitions", Source = "chosen; sweep it")]
+    [Param("Unmapped frames per batched XPFO flush, per CPU", Unit = "frames", Source = "chosen: the order of pcp->batch (63) in the v9 bulk unmapping at per-CPU list refill; sweep it")]
     public int XpfoBatch { get; init; } = 32;
 
-    /// <summary>XPFO deferral interval.</summary>
-    [Param("Longest a deferred XPFO flush waits before one flush_tlb_all", Source = "chosen: one scheduler tick (1 ms at HZ=1000)")]
-    public Duration XpfoDeferInterval { get; init; } = Duration.FromMilliseconds(1);
-
     /// <summary>PKS tagging rate.</summary>
-    [Param("One pks operation in this many tags a new page with the write-rare key (set_memory_pkey)", Unit = "operations", Source = "chosen: pages are tagged as pools grow")]
+    [Param("One pks operation in this many tags a new page with the write-rare key through the direct map (set_memory_pks: change_page_attr_set_clr)", Unit = "operations", Source = "chosen: pages are tagged as pools grow; set_memory_pks is from the PKS-protected page tables RFC (Rick Edgecombe); the PMEM series instead maps with PAGE_KERNEL_PKEY at map time")]
     public int PksTagEvery { get; init; } = 64;
+
+    /// <summary>PKS interrupt entry and exit bookkeeping.</summary>
+    [Param("PKS work on each interrupt entry plus exit (pks_save_pt_regs / pks_restore_pt_regs: save the thread's PKRS in the extended pt_regs and compare with the per-CPU cached value; a WRMSR only when it differs) and at each context switch", Unit = "cycles", Source = "no published figure; estimate 20 cycles (a few loads, stores and a compare), plausible 10-60; a WRMSR pair is added when the interrupt lands inside an open write window")]
+    public double PksEntryCycles { get; init; } = 20;
+
+    /// <summary>PKU tagging rate.</summary>
+    [Param("One pku operation in this many tags a new page with the key (pkey_mprotect: change_protection, then flush_tlb_mm_range of the page to the process's CPUs)", Unit = "operations", Source = "chosen: pages are tagged as the protected region grows; sweep it")]
+    public int PkuTagEvery { get; init; } = 64;
 
     /// <summary>PKS grouping.</summary>
     [Param("Tagged pages are grouped in dedicated 2M chunks, so tagging splits only when a chunk starts", Source = "the PKS series' grouped allocation")]
@@ -117,8 +149,9 @@ public sealed record MechanismParams : IParameters
             Check.Range(path, "temporary_mm_bytes", TemporaryMmBytes, 1, 2 * 4096),
             Check.Range(path, "exclusive_resident_pages", ExclusiveResidentPages, 1, 1 << 24),
             Check.Range(path, "xpfo_batch", XpfoBatch, 1, 1 << 20),
-            Check.NonNegative(path, "xpfo_defer_interval", XpfoDeferInterval, positive: true),
             Check.Range(path, "pks_tag_every", PksTagEvery, 1, 1 << 30),
+            Check.Range(path, "pks_entry_cycles", PksEntryCycles, 0, 1e6),
+            Check.Range(path, "pku_tag_every", PkuTagEvery, 1, 1 << 30),
             Check.Range(path, "droppable_batch", DroppableBatch, 1, 1 << 20),
             Check.Range(path, "droppable_process_cpus", DroppableProcessCpus, 1, 4096),
         }.SelectMany(x => x);

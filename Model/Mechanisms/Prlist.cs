@@ -6,7 +6,8 @@ namespace TlbSim.Model.Mechanisms;
 /// <summary>
 /// prlist: insertion into a protected doubly linked list, each write through a vmap alias (seed 001).
 /// Per-field remapping remaps once per written field (new->next, new->prev, prev->next, next->prev and
-/// their RCU/hlist companions: 8); node-grouped remapping maps each touched node once (2).
+/// their RCU/hlist companions: 8); node-grouped remapping maps each touched node once (2). Each remap is a
+/// vmap_alias cycle, flushed lazily or eagerly as <c>alias_flush</c> says.
 /// </summary>
 public sealed class Prlist : IMechanism
 {
@@ -20,7 +21,7 @@ public sealed class Prlist : IMechanism
     public string Name => "prlist";
 
     /// <inheritdoc />
-    public string KernelPath => "per insertion: 8 (per_field) or 2 (per_node) x [vmap + write + vunmap + flush_tlb_kernel_range]";
+    public string KernelPath => "per insertion: 8 (per_field) or 2 (per_node) x [vmap + write + vunmap (lazy free, vmap_lazy_nr += 2)]; eager: + flush_tlb_kernel_range(1 page) per remap";
 
     /// <inheritdoc />
     public IEnumerable<Event> Operate(MechanismContext context, Cpu cpu) =>

@@ -101,8 +101,8 @@ public sealed record RunOutcome
 /// <summary>Receives what a run measures as it happens.</summary>
 public interface IRunObserver
 {
-    /// <summary>One operation finished, taking <paramref name="latency"/> on its CPU.</summary>
-    void Operation(Duration latency);
+    /// <summary>One operation of kind <paramref name="kind"/> (an index into the mechanism's operation kinds) finished, taking <paramref name="latency"/> on its CPU.</summary>
+    void Operation(int kind, Duration latency);
 
     /// <summary>A time-series sample at <paramref name="time"/> (measured from the end of warm-up).</summary>
     void Sample(Duration time, string metric, double value);
@@ -127,6 +127,9 @@ public static class Experiment
         var machine = new Machine(sim, spec.Machine, directMap, tlb);
         var kernel = new LinuxKernel(machine, kernelParams);
         var context = new MechanismContext(kernel, spec.MechanismParams, sim.Random.Stream($"mechanism.{spec.Mechanism}"));
+        mechanism.Attach(context);
+        var runQueues = new RunQueues(context, spec.Workload.TasksPerCpu);
+        PreloadLazyVmalloc(kernel, spec.Workload, sim.Random.Stream("vmalloc"));
         var access = spec.Workload.Access with { KernelShare = spec.Workload.KernelFraction };
         int initiators = spec.Operations.Initiators == 0 ? machine.Cpus.Count : Math.Min(spec.Operations.Initiators, machine.Cpus.Count);
         long warmupEnd = spec.Warmup.Picoseconds;
@@ -134,7 +137,7 @@ public static class Experiment
         {
             cpu.Profile = access;
             bool initiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
-            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, initiates, observer, warmupEnd));
+            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, runQueues, initiates, observer, warmupEnd));
         }
         sim.Process(Sampler(sim, machine, kernel, spec, observer), "sampler");
         var checker = spec.Check ? new InvariantChecker(machine) : null;
@@ -166,6 +169,19 @@ public static class Experiment
         };
     }
 
+    /// <summary>
+    /// A run starts in the kernel's steady state: with background vfree traffic, vmap_lazy_nr follows a
+    /// sawtooth from 0 to lazy_max_pages() and back at each purge, so at a random instant it is uniform on
+    /// that range; without traffic nothing is pending.
+    /// </summary>
+    private static void PreloadLazyVmalloc(LinuxKernel kernel, WorkloadParams workload, System.Random rng)
+    {
+        if (workload.VfreeRate <= 0 || workload.BusyFraction <= 0)
+            return;
+        long pages = rng.NextInt64(kernel.Vmalloc.LazyMaxPages);
+        kernel.Vmalloc.Preload(pages, pages / workload.VfreePages);
+    }
+
     private static double KernelTimePerWork(Snapshot before, Snapshot after, double kernelFraction)
     {
         double Delta(TimeCategory c) => after.Time[(int)c] - before.Time[(int)c];
@@ -195,13 +211,16 @@ public static class Experiment
         }
     }
 
-    private static IEnumerable<Event> CpuProgram(Cpu cpu, RunSpec spec, IMechanism mechanism, MechanismContext context, bool initiates,
-        IRunObserver observer, long warmupEnd)
+    private static IEnumerable<Event> CpuProgram(Cpu cpu, RunSpec spec, IMechanism mechanism, MechanismContext context, RunQueues runQueues,
+        bool initiates, IRunObserver observer, long warmupEnd)
     {
         var sim = cpu.Machine.Simulation;
+        var kernel = context.Kernel;
         var w = spec.Workload;
         var rng = sim.Random.Stream($"cpu{cpu.Id}.workload");
         var opRng = sim.Random.Stream($"cpu{cpu.Id}.operations");
+        var schedRng = sim.Random.Stream($"cpu{cpu.Id}.sched");
+        var vmallocRng = sim.Random.Stream($"cpu{cpu.Id}.vmalloc");
         double rate = spec.Operations.Rate;
         long Gap() => spec.Operations.Arrival == Arrival.Fixed
             ? (long)(1e12 / rate)
@@ -211,7 +230,6 @@ public static class Experiment
         bool busy = rng.NextDouble() < w.BusyFraction;
         long busyLeft = busy ? Draw(rng, w.BusyPeriod.TotalSeconds) : 0;
         long idleLeft = busy ? 0 : Draw(rng, idleMean);
-        var cr3 = cpu.Machine.Params.Cpu.Frequency.Cycles(cpu.Machine.Params.Tlb.Cr3WriteCycles);
 
         IEnumerable<Event> Operate()
         {
@@ -221,12 +239,19 @@ public static class Experiment
             if (start >= warmupEnd)
             {
                 cpu.Machine.OperationsDone++;
-                observer.Operation(new Duration(sim.NowPicoseconds - start));
+                observer.Operation(mechanism.LastKind(cpu), new Duration(sim.NowPicoseconds - start));
             }
         }
 
         while (true)
         {
+            if (cpu.HasQueuedWork)
+            {
+                // A kworker (drain_vmap_work) runs before the workload continues.
+                foreach (var e in cpu.RunQueuedWork())
+                    yield return e;
+                continue;
+            }
             long now = sim.NowPicoseconds;
             if (now >= nextOp)
             {
@@ -251,9 +276,18 @@ public static class Experiment
                 int switches = PoissonCount(rng, sliceSeconds * w.ContextSwitchRate);
                 for (int i = 0; i < switches; i++)
                 {
-                    // switch_mm_irqs_off between processes with PCID: a CR3 write that keeps the entries.
-                    foreach (var e in cpu.RunIrqsOff(cr3, TimeCategory.Workload))
+                    // context_switch: the workload's own cost (a CR3 write with PCID) unless a flush is owed.
+                    var next = runQueues.PickNext(cpu.Id, schedRng, w.TaskMigration);
+                    if (next is null)
+                        continue;
+                    foreach (var e in kernel.ContextSwitch(cpu, next, TimeCategory.Workload))
                         yield return e;
+                }
+                int vfrees = PoissonCount(vmallocRng, sliceSeconds * w.VfreeRate);
+                for (int i = 0; i < vfrees; i++)
+                {
+                    // An exiting task's stack (or another vmalloc area) freed lazily: vmap_lazy_nr grows, no flush.
+                    kernel.VunmapNoflush(cpu, kernel.Vmap(w.VfreePages - 1));
                 }
                 if (mechanism.DrivenByPageTransitions)
                 {

@@ -36,7 +36,7 @@ public static class KernelBuildCalibration
     {
         public static readonly Discard Instance = new();
 
-        public void Operation(Duration latency)
+        public void Operation(int kind, Duration latency)
         {
         }
 

@@ -39,6 +39,22 @@ public sealed record WorkloadParams : IParameters
     [Param("Context switches between processes per second of busy time (switch_mm with PCID: a CR3 write, no flush)", Unit = "1/s", Source = "preset")]
     public double ContextSwitchRate { get; init; } = 1000;
 
+    /// <summary>Processes per CPU.</summary>
+    [Param("Processes queued on each CPU that its context switches pick from (switch_mm_irqs_off between different mms, with the tlb_gen check); 1 means switches stay within one process", Unit = "tasks", Source = "preset; estimate: make -jN keeps the compiler, the assembler and make or a shell per CPU, 2-4")]
+    public int TasksPerCpu { get; init; } = 2;
+
+    /// <summary>Share of context switches that pull a task from another CPU.</summary>
+    [Param("Share of context switches that pull a waiting task from another CPU (CFS load balancing), so tasks move between CPUs", Unit = "fraction", Source = "estimate 0.05, plausible 0-0.3; sweep it")]
+    public double TaskMigration { get; init; } = 0.05;
+
+    /// <summary>Background vfree rate.</summary>
+    [Param("The kernel's own vmalloc frees per second of busy time per CPU (VMAP_STACK stacks freed at exit when the per-CPU cache of NR_CACHED_STACKS = 2 is full, module and BPF allocations): each adds its pages to vmap_lazy_nr", Unit = "1/s", Source = "preset; estimate for kernel_build: ~50 process exits/s per CPU (about 125,000 processes, make, sh, gcc, cc1 and as for each of ~25,000 objects, over the 607 s, 4-CPU build of the XPFO v7 cover letter), of which about half find the CPU's 2-stack cache full and vfree; plausible 5-100")]
+    public double VfreeRate { get; init; } = 0;
+
+    /// <summary>Pages per background vfree.</summary>
+    [Param("Pages of each background vmalloc area freed, guard page included", Unit = "pages", Source = "a 16 KiB x86_64 thread stack (THREAD_SIZE, arch/x86/include/asm/page_64_types.h) plus its guard page")]
+    public int VfreePages { get; init; } = 5;
+
     /// <summary>Page ownership transitions per second.</summary>
     [Param("Pages moving between kernel and user ownership per second of busy time, per CPU (what XPFO unmaps or maps back)", Unit = "1/s", Source = "preset; for kernel_build the one fitted input (see Model/Workloads/README.md)")]
     public double PageTransitionRate { get; init; } = 10_000;
@@ -58,6 +74,10 @@ public sealed record WorkloadParams : IParameters
         e.AddRange(Check.NonNegative(path, "irq_off_length", IrqOffLength));
         e.AddRange(Check.Range(path, "context_switch_rate", ContextSwitchRate, 0, 1e7));
         e.AddRange(Check.Range(path, "page_transition_rate", PageTransitionRate, 0, 1e9));
+        e.AddRange(Check.Range(path, "tasks_per_cpu", TasksPerCpu, 1, 64));
+        e.AddRange(Check.Range(path, "task_migration", TaskMigration, 0, 1));
+        e.AddRange(Check.Range(path, "vfree_rate", VfreeRate, 0, 1e7));
+        e.AddRange(Check.Range(path, "vfree_pages", VfreePages, 1, 1 << 20));
         e.AddRange(Access.Validate(Check.Join(path, "access")));
         return e;
     }
@@ -73,6 +93,8 @@ public static class WorkloadPresets
         IrqOffRate = 0,
         ContextSwitchRate = 0,
         PageTransitionRate = 0,
+        TasksPerCpu = 1,
+        TaskMigration = 0,
     };
 
     /// <summary>
@@ -88,6 +110,8 @@ public static class WorkloadPresets
         IrqOffLength = Duration.FromMicroseconds(2),
         ContextSwitchRate = 2000,
         PageTransitionRate = KernelBuildTransitionRate,
+        TasksPerCpu = 3,
+        VfreeRate = 25,
         Access = new AccessProfile
         {
             KernelShare = 0.3,
@@ -109,6 +133,8 @@ public static class WorkloadPresets
         IrqOffLength = Duration.FromMicroseconds(1),
         ContextSwitchRate = 20_000,
         PageTransitionRate = 20_000,
+        TasksPerCpu = 4,
+        VfreeRate = 5,
         Access = new AccessProfile
         {
             KernelShare = 0.6,
@@ -127,6 +153,7 @@ public static class WorkloadPresets
         IrqOffLength = Duration.FromMicroseconds(2),
         ContextSwitchRate = 100,
         PageTransitionRate = 1000,
+        TasksPerCpu = 1,
         Access = new AccessProfile
         {
             AccessesPerSecond = 1e8,

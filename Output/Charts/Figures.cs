@@ -18,7 +18,9 @@ public static class Figures
         ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(summary);
         var figures = new List<Figure>();
-        var histograms = Aggregate.Histograms(records);
+        // Charts show each mechanism's first kind of operation (xpfo: unmap, the direction that flushes).
+        summary = summary.Where(r => r.PrimaryOperation).ToList();
+        var histograms = Aggregate.Histograms(records).GroupBy(h => h.Key).Select(g => g.First()).Select(h => (h.Key, h.Cpus, h.Histogram)).ToList();
         foreach (var scenario in summary.Select(r => r.Scenario).Distinct())
         {
             var rows = summary.Where(r => r.Scenario == scenario).ToList();

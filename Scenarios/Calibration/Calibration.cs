@@ -144,10 +144,12 @@ public static class CalibrationTable
         }
 
         /// <summary>50 pages taken out of the direct map one by one, as module loading or secretmem would, on a 16 GiB machine.</summary>
+        // The RFC's pages were allocated over a system's lifetime, interleaved with everything else: uniform
+        // placement, not the buddy allocator's run of consecutive frames that one burst of faults gets.
         public static double ExclusiveSplits(bool chunkCache)
         {
             var (sim, m, kernel) = Boot(new MachineParams { Topology = new TopologyParams { CoresPerSocket = 4 }, Memory = ByteSize.FromGiB(16) }, new KernelParams());
-            var context = new MechanismContext(kernel, new MechanismParams { ChunkCache = chunkCache, ExclusiveResidentPages = 1000 }, sim.Random.Stream("calibration"));
+            var context = new MechanismContext(kernel, new MechanismParams { ChunkCache = chunkCache, ExclusiveResidentPages = 1000, ExclusivePlacement = FramePlacement.Uniform }, sim.Random.Stream("calibration"));
             var mechanism = new MapExclusive();
             IEnumerable<Event> Program(Cpu c)
             {

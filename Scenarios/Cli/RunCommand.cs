@@ -282,7 +282,7 @@ public static class RunCommand
             table.AddColumn(h);
         foreach (var r in rows)
         {
-            table.AddRow(r.Scenario, r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Mechanism,
+            table.AddRow(r.Scenario, r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}",
                 r.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Ops.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 CsvOutput.Num(Math.Round(r.P50Ns)), CsvOutput.Num(Math.Round(r.P99Ns)), CsvOutput.Num(Math.Round(r.IpisPerS)),
                 CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)));

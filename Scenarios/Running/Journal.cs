@@ -30,14 +30,15 @@ public static class Journal
             ["replication"] = record.Replication,
             ["operation_rate"] = record.OperationRate,
             ["outcome"] = JsonSerializer.SerializeToNode(record.Outcome),
-            ["latency"] = new JsonObject
+            ["latencies"] = new JsonArray(record.Latencies.Select(l => (JsonNode)new JsonObject
             {
-                ["count"] = record.Latency.Count,
-                ["min"] = record.Latency.Min,
-                ["max"] = record.Latency.Max,
-                ["sum"] = record.Latency.Sum,
-                ["buckets"] = new JsonArray(record.Latency.Buckets().Select(b => (JsonNode)new JsonArray(b.Index, b.Count)).ToArray()),
-            },
+                ["kind"] = l.Kind,
+                ["count"] = l.Histogram.Count,
+                ["min"] = l.Histogram.Min,
+                ["max"] = l.Histogram.Max,
+                ["sum"] = l.Histogram.Sum,
+                ["buckets"] = new JsonArray(l.Histogram.Buckets().Select(b => (JsonNode)new JsonArray(b.Index, b.Count)).ToArray()),
+            }).ToArray()),
             ["series"] = new JsonArray(record.Series.Select(s => (JsonNode)new JsonArray(s.Key.Time, s.Key.Metric, s.Value)).ToArray()),
         };
         string path = Path.Combine(dir, $"{order:D6}.json");
@@ -62,10 +63,13 @@ public static class Journal
             {
                 continue; // a torn write: that run is simply run again
             }
-            var lat = o["latency"]!.AsObject();
-            var histogram = LogHistogram.FromBuckets(
-                lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<int>(), b[1]!.GetValue<long>())),
-                lat["count"]!.GetValue<long>(), lat["min"]!.GetValue<long>(), lat["max"]!.GetValue<long>(), lat["sum"]!.GetValue<double>());
+            var latencies = o["latencies"]!.AsArray().Select(n =>
+            {
+                var lat = n!.AsObject();
+                return new OperationLatency(lat["kind"]!.GetValue<string>(), LogHistogram.FromBuckets(
+                    lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<int>(), b[1]!.GetValue<long>())),
+                    lat["count"]!.GetValue<long>(), lat["min"]!.GetValue<long>(), lat["max"]!.GetValue<long>(), lat["sum"]!.GetValue<double>()));
+            }).ToArray();
             var series = new SortedDictionary<(long Time, string Metric), double>(RunRecord.SeriesOrder);
             foreach (var s in o["series"]!.AsArray())
                 series[(s![0]!.GetValue<long>(), s[1]!.GetValue<string>())] = s[2]!.GetValue<double>();
@@ -78,7 +82,7 @@ public static class Journal
                 Replication = o["replication"]!.GetValue<int>(),
                 OperationRate = o["operation_rate"]!.GetValue<double>(),
                 Outcome = o["outcome"].Deserialize<RunOutcome>()!,
-                Latency = histogram,
+                Latencies = latencies,
                 Series = series,
             };
             list.Add((o["order"]!.GetValue<int>(), o["key"]!.GetValue<string>(), record));

@@ -1,5 +1,6 @@
 using TlbSim.Analysis;
 using TlbSim.Model.Units;
+using TlbSim.Model.Mechanisms;
 using TlbSim.Model.Workloads;
 using TlbSim.Scenarios.Loading;
 
@@ -64,7 +65,7 @@ public static class Runner
     public static RunRecord Execute(RunUnit unit)
     {
         ArgumentNullException.ThrowIfNull(unit);
-        var observer = new Recorder();
+        var observer = new Recorder(Registry.Create(unit.Mechanism).OperationKinds);
         var outcome = Experiment.Run(unit.Spec, observer);
         return new RunRecord
         {
@@ -75,7 +76,7 @@ public static class Runner
             Replication = unit.Replication,
             OperationRate = unit.Spec.Operations.Rate,
             Outcome = outcome,
-            Latency = observer.Latency,
+            Latencies = observer.Latencies,
             Series = observer.Series,
         };
     }
@@ -98,13 +99,13 @@ public static class Runner
         return results;
     }
 
-    private sealed class Recorder : IRunObserver
+    private sealed class Recorder(IReadOnlyList<string> kinds) : IRunObserver
     {
-        public LogHistogram Latency { get; } = new();
+        public OperationLatency[] Latencies { get; } = kinds.Select(k => new OperationLatency(k, new LogHistogram())).ToArray();
 
         public SortedDictionary<(long Time, string Metric), double> Series { get; } = new(RunRecord.SeriesOrder);
 
-        public void Operation(Duration latency) => Latency.Record(latency.Picoseconds);
+        public void Operation(int kind, Duration latency) => Latencies[kind].Histogram.Record(latency.Picoseconds);
 
         public void Sample(Duration time, string metric, double value) => Series[(time.Picoseconds, metric)] = value;
     }

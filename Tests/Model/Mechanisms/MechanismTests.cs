@@ -1,6 +1,7 @@
 using TlbSim.Model.Hardware;
 using TlbSim.Model.Linux;
 using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Memory;
 using TlbSim.Model.Units;
 using TlbSim.Model.Workloads;
 using Xunit;
@@ -15,7 +16,13 @@ public class MechanismTests(ITestOutputHelper output)
     {
         public List<Duration> Latencies { get; } = [];
 
-        public void Operation(Duration latency) => Latencies.Add(latency);
+        public List<int> Kinds { get; } = [];
+
+        public void Operation(int kind, Duration latency)
+        {
+            Latencies.Add(latency);
+            Kinds.Add(kind);
+        }
 
         public void Sample(Duration time, string metric, double value)
         {
@@ -80,7 +87,7 @@ public class MechanismTests(ITestOutputHelper output)
     [Fact]
     public void Map_exclusive_with_the_chunk_cache_splits_far_less_than_without()
     {
-        var without = Run(Spec("map_exclusive", 4, rate: 20_000, ms: 5)).Outcome;
+        var without = Run(Spec("map_exclusive", 4, new MechanismParams { ExclusivePlacement = FramePlacement.Uniform }, rate: 20_000, ms: 5)).Outcome;
         var with = Run(Spec("map_exclusive", 4, new MechanismParams { ChunkCache = true }, rate: 20_000, ms: 5)).Outcome;
         long splitsWithout = 16 - without.DirectMap1G + without.DirectMap4K / 512;
         long splitsWith = 16 - with.DirectMap1G + with.DirectMap4K / 512;
@@ -119,7 +126,7 @@ public class MechanismTests(ITestOutputHelper output)
     {
         foreach (var name in new[] { "pku", "pks" })
         {
-            var (outcome, rec) = Run(Spec(name, 4, new MechanismParams { PksTagEvery = 1 << 30 }, rate: 20_000));
+            var (outcome, rec) = Run(Spec(name, 4, new MechanismParams { PksTagEvery = 1 << 30, PkuTagEvery = 1 << 30 }, rate: 20_000));
             Assert.True(rec.Latencies.Count > 50);
             Assert.Equal(0, outcome.Shootdowns);
             Assert.Equal(0, outcome.Ipis);
@@ -130,10 +137,8 @@ public class MechanismTests(ITestOutputHelper output)
     [Fact]
     public void Droppable_drops_flush_only_CPUs_in_the_mm_cpumask()
     {
-        var spec = Spec("droppable", 8, new MechanismParams { DroppableProcessCpus = 3 }, rate: 2000) with
-        {
-            Operations = new OperationParams { Rate = 2000, Initiators = 1 },
-        };
+        // One task per CPU: the process's threads stay loaded on cpu0-2, so every drop reaches both others.
+        var spec = Spec("droppable", 8, new MechanismParams { DroppableProcessCpus = 3 }, workload: WorkloadPresets.KernelBuild with { TasksPerCpu = 1 }, rate: 2000);
         var (outcome, rec) = Run(spec);
         long drops = rec.Latencies.Count;
         Assert.True(drops > 3);
@@ -152,5 +157,128 @@ public class MechanismTests(ITestOutputHelper output)
             Assert.True(rec.Latencies.Count > 0, name);
             Assert.Equal(1.0, outcome.TimeShare.Values.Sum(), 6);
         }
+    }
+
+    [Fact]
+    public void A_lazy_vmap_alias_write_sends_no_IPI_and_an_eager_one_flushes_the_alias_on_every_CPU_once_per_write()
+    {
+        var lazy = Run(Spec("vmap_alias", 8, new MechanismParams { AliasFlush = AliasFlush.Lazy }, workload: WorkloadPresets.Idle, rate: 5000, warmupMs: 0));
+        var eager = Run(Spec("vmap_alias", 8, new MechanismParams { AliasFlush = AliasFlush.Eager }, workload: WorkloadPresets.Idle, rate: 5000, warmupMs: 0));
+        output.WriteLine($"lazy: {lazy.Recorder.Latencies.Count} writes, mean {lazy.Recorder.MeanNs:F0} ns, {lazy.Outcome.Ipis} IPIs; eager: mean {eager.Recorder.MeanNs:F0} ns, {eager.Outcome.Shootdowns} shootdowns");
+        Assert.True(lazy.Recorder.Latencies.Count > 10);
+        Assert.Equal(0, lazy.Outcome.Ipis);
+        Assert.InRange(eager.Outcome.Shootdowns, eager.Recorder.Latencies.Count, eager.Recorder.Latencies.Count + 1);
+        Assert.True(eager.Recorder.MeanNs > 5 * lazy.Recorder.MeanNs);
+    }
+
+    [Theory]
+    [InlineData(AliasFlush.Lazy)]
+    [InlineData(AliasFlush.Eager)]
+    public void A_per_field_prlist_insertion_remaps_8_times_and_a_node_grouped_one_2_times_under_either_alias_flush(AliasFlush flush)
+    {
+        var perField = Run(Spec("prlist", 4, new MechanismParams { PrlistGrouping = PrlistGrouping.PerField, AliasFlush = flush }, workload: WorkloadPresets.Idle, rate: 1000, warmupMs: 0));
+        var perNode = Run(Spec("prlist", 4, new MechanismParams { PrlistGrouping = PrlistGrouping.PerNode, AliasFlush = flush }, workload: WorkloadPresets.Idle, rate: 1000, warmupMs: 0));
+        Assert.Equal(8L * perField.Recorder.Latencies.Count, perField.Outcome.Remaps);
+        Assert.Equal(2L * perNode.Recorder.Latencies.Count, perNode.Outcome.Remaps);
+        long expectedShootdowns = flush == AliasFlush.Eager ? perField.Outcome.Remaps : 0;
+        Assert.Equal(expectedShootdowns, perField.Outcome.Shootdowns);
+    }
+
+    [Fact]
+    public void Rare_modify_pays_a_purge_flush_when_background_vfrees_left_lazy_areas_pending()
+    {
+        // kernel_build frees VMAP_STACK stacks lazily: every set_memory_* starts with vm_unmap_aliases.
+        var withTraffic = Run(Spec("rare_modify", 8, rate: 2000, ms: 10));
+        var without = Run(Spec("rare_modify", 8, workload: WorkloadPresets.KernelBuild with { VfreeRate = 0 }, rate: 2000, ms: 10));
+        double perOpWith = (double)withTraffic.Outcome.Shootdowns / withTraffic.Recorder.Latencies.Count;
+        double perOpWithout = (double)without.Outcome.Shootdowns / without.Recorder.Latencies.Count;
+        output.WriteLine($"shootdowns per write: {perOpWith:F2} with background vfrees, {perOpWithout:F2} without");
+        Assert.InRange(perOpWithout, 2.0, 2.2); // set_memory_rw and set_memory_ro: one flush_tlb_all each
+        Assert.True(perOpWith > perOpWithout);
+    }
+
+    [Fact]
+    public void Xpfo_reports_unmap_and_map_as_separate_series_and_only_unmapping_flushes()
+    {
+        var (outcome, rec) = Run(Spec("xpfo", 4, ms: 2));
+        var unmap = rec.Latencies.Where((_, i) => rec.Kinds[i] == 0).ToList();
+        var map = rec.Latencies.Where((_, i) => rec.Kinds[i] == 1).ToList();
+        Assert.True(unmap.Count > 10 && map.Count > 10);
+        Assert.Equal(["unmap", "map"], Registry.Create("xpfo").OperationKinds);
+        Assert.True(map.Max() < unmap.Min(), "mapping back must not wait for a shootdown");
+        Assert.True(outcome.Shootdowns >= unmap.Count);
+    }
+
+    [Fact]
+    public void Deferred_xpfo_sends_no_IPI_and_CPUs_flush_fully_when_they_switch_to_a_task_that_carries_a_pending_flush()
+    {
+        // Tasks migrate often here, so other CPUs soon run a task whose transitions posted flushes for them.
+        var (outcome, rec) = Run(Spec("xpfo", 4, new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Deferred }, workload: WorkloadPresets.KernelBuild with { VfreeRate = 0, TaskMigration = 0.5 }, ms: 5));
+        output.WriteLine($"{rec.Latencies.Count} transitions, {outcome.FullFlushes} full flushes, {outcome.Ipis} IPIs");
+        Assert.True(rec.Latencies.Count > 100);
+        Assert.Equal(0, outcome.Ipis);
+        Assert.True(outcome.FullFlushes > 0, "switches to tasks with a pending flush must flush");
+    }
+
+    [Fact]
+    public void A_batched_xpfo_flush_of_scattered_frames_spans_past_the_ceiling_and_becomes_flush_tlb_all()
+    {
+        var (outcome, rec) = Run(Spec("xpfo", 4, new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Batched, XpfoBatch = 16 }, workload: WorkloadPresets.KernelBuild with { VfreeRate = 0 }, ms: 2, warmupMs: 0));
+        long unmaps = rec.Kinds.Count(k => k == 0);
+        Assert.InRange(outcome.Shootdowns, unmaps / 16 - 4, unmaps / 16 + 4); // per-CPU batches: up to one partial batch per CPU
+        // Every round is a global flush on all 4 CPUs (the last may still be in flight when the run ends).
+        Assert.InRange(outcome.FullFlushes, 4 * outcome.Shootdowns - 3, 4 * outcome.Shootdowns);
+    }
+
+    [Fact]
+    public void Map_exclusive_pages_from_the_buddy_allocator_split_far_less_than_uniformly_placed_pages()
+    {
+        var buddy = Run(Spec("map_exclusive", 4, new MechanismParams { ExclusivePlacement = FramePlacement.Buddy }, rate: 20_000, ms: 5)).Outcome;
+        var uniform = Run(Spec("map_exclusive", 4, new MechanismParams { ExclusivePlacement = FramePlacement.Uniform }, rate: 20_000, ms: 5)).Outcome;
+        long Splits(RunOutcome o) => 16 - o.DirectMap1G + o.DirectMap4K / 512;
+        output.WriteLine($"splits: buddy {Splits(buddy)}, uniform {Splits(uniform)}");
+        Assert.True(Splits(buddy) * 10 < Splits(uniform));
+    }
+
+    [Fact]
+    public void Pku_tagging_with_pkey_mprotect_flushes_the_page_on_the_process_s_other_CPUs()
+    {
+        var spec = Spec("pku", 4, new MechanismParams { PkuTagEvery = 1, DroppableProcessCpus = 4 }, workload: WorkloadPresets.KernelBuild with { TasksPerCpu = 1, VfreeRate = 0 }, rate: 2000);
+        var (outcome, rec) = Run(spec);
+        Assert.True(rec.Latencies.Count > 3);
+        Assert.InRange(outcome.Shootdowns, rec.Latencies.Count, rec.Latencies.Count + 1);
+        Assert.Equal(3 * outcome.Shootdowns, outcome.Ipis);
+    }
+
+    [Fact]
+    public void Pks_makes_every_interrupt_entry_pay_the_PKRS_save_and_restore()
+    {
+        Duration FlushLatency(bool pks)
+        {
+            var h = new Harness(Harness.Cpus(2));
+            var context = new MechanismContext(h.Kernel, new MechanismParams(), new System.Random(1));
+            if (pks)
+                new Pks().Attach(context);
+            var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
+            h.Busy(1);
+            h.RunFor(100);
+            return t.Latency;
+        }
+        var p = new MechanismParams();
+        var expected = Frequency.Parse("3.4GHz").Cycles(p.PksEntryCycles);
+        Assert.Equal(expected, FlushLatency(pks: true) - FlushLatency(pks: false));
+    }
+
+    [Fact]
+    public void Temporary_mm_writes_from_two_CPUs_at_once_serialise_on_text_mutex()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        var context = new MechanismContext(h.Kernel, new MechanismParams(), new System.Random(1));
+        var mechanism = new TemporaryMm();
+        var first = h.Once(0, c => mechanism.Operate(context, c));
+        var second = h.Once(1, c => mechanism.Operate(context, c));
+        h.RunFor(100);
+        Assert.Equal(first.Start, second.Start);
+        Assert.Equal(first.Latency * 2, second.Latency); // it waited for the whole first write
     }
 }
