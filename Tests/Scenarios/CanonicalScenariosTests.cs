@@ -15,7 +15,7 @@ public class CanonicalScenariosTests(ITestOutputHelper output)
         var path = Path.Combine(ScenarioLoaderTests.RepoRoot(), "scenarios.yaml");
         // Shortened: 1 ms measured after 0.5 ms, one replication, and at most 64 CPUs.
         var file = ScenarioLoader.Load(path, ["duration=1ms", "warmup=500us", "replications=1"]);
-        Assert.Equal(["mechanisms_by_cpus", "prlist_remapping", "direct_map_fragmentation"], file.Scenarios.Select(s => s.Name));
+        Assert.Equal(["mechanisms_by_cpus", "alias_flush_by_cpus", "prlist_remapping", "direct_map_fragmentation"], file.Scenarios.Select(s => s.Name));
         var units = Runner.Plan(file, check: true).Where(u => u.Spec.Machine.Topology.Cpus <= 64).ToList();
         var records = Runner.ExecuteAll(units, jobs: 2);
         var rows = Aggregate.Summary(records);
@@ -25,5 +25,8 @@ public class CanonicalScenariosTests(ITestOutputHelper output)
         Assert.All(rows.Where(r => r.Mechanism == "baseline"), r => Assert.Equal(1.0, r.WorkloadSlowdown, 9));
         Assert.Contains(rows, r => r.Mechanism == "temporary_mm" && r.IpisPerS == 0);
         Assert.Contains(rows, r => r.Mechanism == "rare_alloc" && r.IpisPerS > 0);
+        // vunmap flushes nothing: only eager alias flushing sends IPIs per write.
+        Assert.All(rows.Where(r => r.Scenario == "alias_flush_by_cpus" && r.Mechanism != "baseline"),
+            r => Assert.Equal(r.Assignments.First(a => a.Key == "mechanism.alias_flush").Value == "eager", r.IpisPerS > 0));
     }
 }
