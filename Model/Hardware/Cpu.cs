@@ -243,6 +243,13 @@ public sealed class Cpu
                 continue;
             }
             var state = ChooseIdleState(end - sim.Now);
+            if (state.FlushesTlb && LoadedMm is not null)
+            {
+                // cpuidle_enter_state: leave_mm before a state that loses the TLB; the CPU runs on init_mm
+                // and loads its task's mm again (a CR3 write) when it resumes it.
+                LoadedMm = null;
+                IsLazy = false;
+            }
             long enteredPs = sim.NowPicoseconds;
             IsIdle = true;
             _interruptible = true;

@@ -127,6 +127,11 @@ public sealed partial class LinuxKernel
         if (cpu.LoadedMm == next && !cpu.IsLazy)
             return []; // a thread switch within one process: nothing to do
         bool stale = _cpuTlbGen.GetValueOrDefault((cpu.Id, next.Id)) < next.TlbGeneration;
+        if (cpu.LoadedMm == next && !stale)
+        {
+            cpu.IsLazy = false; // back from lazy mode to the mm still loaded, and nothing was missed: no CR3 write
+            return [];
+        }
         cpu.IsLazy = false;
         cpu.LoadedMm = next;
         next.AddCpu(cpu.Id);
@@ -169,7 +174,11 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>enter_lazy_tlb: the CPU switches to a kernel thread or idle and keeps the user mm loaded, lazily.</summary>
+    /// <summary>
+    /// enter_lazy_tlb: the CPU switches to a kernel thread or idle and keeps the user mm loaded, lazily;
+    /// flush_tlb_mm_range skips it (should_flush_tlb), and it catches up through the tlb_gen check of
+    /// switch_mm_irqs_off when it resumes the mm.
+    /// </summary>
     public static void EnterLazyTlb(Cpu cpu)
     {
         ArgumentNullException.ThrowIfNull(cpu);

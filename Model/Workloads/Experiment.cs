@@ -231,8 +231,19 @@ public static class Experiment
         long busyLeft = busy ? Draw(rng, w.BusyPeriod.TotalSeconds) : 0;
         long idleLeft = busy ? 0 : Draw(rng, idleMean);
 
+        // The CPU's task runs again after idle (lazy TLB, or init_mm after leave_mm): switch_mm back to its mm.
+        IEnumerable<Event> Resume()
+        {
+            var current = kernel.Current[cpu.Id];
+            if (current is null || (!cpu.IsLazy && cpu.LoadedMm == current.Mm))
+                return [];
+            return kernel.ContextSwitch(cpu, current, TimeCategory.Workload);
+        }
+
         IEnumerable<Event> Operate()
         {
+            foreach (var e in Resume())
+                yield return e;
             long start = sim.NowPicoseconds;
             foreach (var e in mechanism.Operate(context, cpu))
                 yield return e;
@@ -262,6 +273,8 @@ public static class Experiment
             }
             if (busyLeft > 0)
             {
+                foreach (var e in Resume())
+                    yield return e;
                 long slice = Math.Min(Math.Min(w.Slice.Picoseconds, busyLeft), Math.Max(1, nextOp - now));
                 foreach (var e in cpu.Work(new Duration(slice)))
                     yield return e;
@@ -308,6 +321,7 @@ public static class Experiment
                 continue;
             }
             long idleFor = Math.Min(idleLeft, nextOp == long.MaxValue ? idleLeft : Math.Max(1, nextOp - now));
+            LinuxKernel.EnterLazyTlb(cpu); // the idle task runs with the task's mm loaded, lazily
             foreach (var e in cpu.Idle(new Duration(idleFor)))
                 yield return e;
             idleLeft -= idleFor;

@@ -24,12 +24,12 @@ public class ContextSwitchTests
             foreach (var e in h.Kernel.ContextSwitch(c, a, TimeCategory.Workload))
                 yield return e;
             Assert.Equal(before + 1, h.Kernel.FullFlushes); // the tlb_gen check: it missed a flush of a's mm
+            Assert.Equal(a.Mm, c.LoadedMm);
         }
         h.Machine.Start(h[1], Cpu1);
         h.Once(0, c => h.Kernel.FlushTlbMmRange(c, a.Mm, 1, freedTables: false), startUs: 5);
         h.RunFor(100);
         Assert.Equal(0, h.Machine.Bus.IpisSent); // should_flush_tlb: cpu1 no longer has the mm loaded
-        Assert.Equal(a.Mm, h[1].LoadedMm);
     }
 
     [Fact]
@@ -55,5 +55,28 @@ public class ContextSwitchTests
         Assert.Equal(1, flushes);
         Assert.Equal(1, h.Kernel.FullFlushes); // the second switch to the task owes nothing
         Assert.True(task.OwesFlush(1) && task.OwesFlush(3) && !task.OwesFlush(2));
+    }
+
+    [Fact]
+    public void A_CPU_that_enters_a_state_that_loses_the_TLB_leaves_its_mm_and_loads_it_again_with_a_CR3_write_when_it_resumes()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        var task = new TaskStruct(1, h.MmOn(1));
+        IEnumerable<TlbSim.Model.Kernel.Event> Program(Cpu c)
+        {
+            LinuxKernel.EnterLazyTlb(c);
+            Assert.True(c.IsLazy);
+            foreach (var e in c.Idle(TlbSim.Model.Units.Duration.FromMilliseconds(2))) // long enough for C6
+                yield return e;
+            Assert.Null(c.LoadedMm); // leave_mm in cpuidle_enter_state
+            Assert.False(c.IsLazy);
+            var before = c.TimeIn(TimeCategory.Workload);
+            foreach (var e in h.Kernel.ContextSwitch(c, task, TimeCategory.Workload))
+                yield return e;
+            Assert.Equal(task.Mm, c.LoadedMm);
+            Assert.True(c.TimeIn(TimeCategory.Workload) > before, "loading the mm again is a CR3 write");
+        }
+        h.Machine.Start(h[1], Program);
+        h.RunFor(3000);
     }
 }

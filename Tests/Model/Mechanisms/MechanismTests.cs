@@ -243,7 +243,8 @@ public class MechanismTests(ITestOutputHelper output)
     [Fact]
     public void Pku_tagging_with_pkey_mprotect_flushes_the_page_on_the_process_s_other_CPUs()
     {
-        var spec = Spec("pku", 4, new MechanismParams { PkuTagEvery = 1, DroppableProcessCpus = 4 }, workload: WorkloadPresets.KernelBuild with { TasksPerCpu = 1, VfreeRate = 0 }, rate: 2000);
+        // Always busy, one task per CPU: the process's threads stay loaded and never lazy on cpu0-3.
+        var spec = Spec("pku", 4, new MechanismParams { PkuTagEvery = 1, DroppableProcessCpus = 4 }, workload: WorkloadPresets.KernelBuild with { TasksPerCpu = 1, VfreeRate = 0, BusyFraction = 1 }, rate: 2000);
         var (outcome, rec) = Run(spec);
         Assert.True(rec.Latencies.Count > 3);
         Assert.InRange(outcome.Shootdowns, rec.Latencies.Count, rec.Latencies.Count + 1);
@@ -280,5 +281,19 @@ public class MechanismTests(ITestOutputHelper output)
         h.RunFor(100);
         Assert.Equal(first.Start, second.Start);
         Assert.Equal(first.Latency * 2, second.Latency); // it waited for the whole first write
+    }
+
+    [Fact]
+    public void A_flush_of_a_user_mm_sends_no_IPI_to_the_process_s_CPUs_that_went_idle_and_lazy()
+    {
+        // Every CPU idle: cpu0 wakes for its pkey_mprotect calls; the process's threads on cpu1-3 sleep in lazy
+        // TLB mode (or on init_mm after leave_mm in C6), which should_flush_tlb skips.
+        var spec = Spec("pku", 8, new MechanismParams { PkuTagEvery = 1, DroppableProcessCpus = 4 }, workload: WorkloadPresets.Idle, rate: 2000);
+        var (outcome, rec) = Run(spec);
+        Assert.True(rec.Latencies.Count > 3);
+        Assert.Equal(0, outcome.Ipis);
+        // The same process fully busy: every call reaches the three other threads.
+        var busy = Run(spec with { Workload = WorkloadPresets.KernelBuild with { TasksPerCpu = 1, VfreeRate = 0, BusyFraction = 1 } });
+        Assert.True(busy.Outcome.Ipis >= 3 * busy.Recorder.Latencies.Count);
     }
 }
