@@ -9,8 +9,8 @@ namespace TlbSim.Model.Mechanisms;
 /// (pks_save_pt_regs / pks_restore_pt_regs) and loads it at context switch: a small cost on every entry of
 /// every CPU, plus a WRMSR pair when an interrupt lands while a write window is open. The pages must carry
 /// the write-rare key in their direct-map PTEs: tagging a new page is a page-attribute change
-/// (set_memory_pkey -> change_page_attr_set_clr), which splits the direct map and flushes every CPU, unless
-/// tagged pages are grouped in dedicated 2M chunks.
+/// (set_memory_pks -> change_page_attr_set_clr, from the PKS-protected page tables RFC), which splits
+/// the direct map and flushes every CPU, unless tagged pages are grouped in dedicated 2M chunks.
 /// </summary>
 public sealed class Pks : IMechanism
 {
@@ -20,7 +20,7 @@ public sealed class Pks : IMechanism
     public string Name => "pks";
 
     /// <inheritdoc />
-    public string KernelPath => "WRMSR(IA32_PKRS) + write + WRMSR(IA32_PKRS); every interrupt entry/exit: pks_save_pt_regs / pks_restore_pt_regs (a WRMSR pair inside an open window); one op in pks_tag_every tags a page: set_memory_pkey (cpa: vm_unmap_aliases, splits unless grouped, cpa_flush)";
+    public string KernelPath => "WRMSR(IA32_PKRS) + write + WRMSR(IA32_PKRS); every interrupt entry/exit: pks_save_pt_regs / pks_restore_pt_regs (a WRMSR pair inside an open window); one op in pks_tag_every tags a page: set_memory_pks (cpa: vm_unmap_aliases, splits unless grouped, cpa_flush)";
 
     /// <inheritdoc />
     public void Attach(MechanismContext context)
