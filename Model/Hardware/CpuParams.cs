@@ -80,9 +80,23 @@ public sealed record CpuParams : IParameters
     }
 }
 
-/// <summary>The local APIC (x2APIC) and the interconnect that carries IPIs and acknowledgments.</summary>
+/// <summary>How the x2APIC addresses IPI destinations.</summary>
+public enum ApicMode
+{
+    /// <summary>x2APIC cluster mode (the kernel's default, x2apic_cluster.c): one ICR write per cluster of up to 16 logical CPUs.</summary>
+    Cluster,
+
+    /// <summary>x2APIC physical destination mode (x2apic_phys.c): one ICR write per target.</summary>
+    Physical,
+}
+
+/// <summary>The local APIC's IPI costs and the interconnect's delivery and acknowledgment latencies.</summary>
 public sealed record ApicParams : IParameters
 {
+    /// <summary>Destination mode.</summary>
+    [Param("x2APIC destination mode: cluster (the kernel's default: one ICR write per cluster of up to 16 logical CPUs, __x2apic_send_IPI_mask in x2apic_cluster.c) or physical (one write per target, x2apic_phys.c)", Source = "arch/x86/kernel/apic/x2apic_cluster.c: the cluster is the x2APIC ID >> 4")]
+    public ApicMode Mode { get; init; } = ApicMode.Cluster;
+
     /// <summary>Cost to the sender of one unicast IPI.</summary>
     [Param("Sender time per unicast IPI: one x2APIC ICR write (WRMSR 0x830) per target in physical mode", Source = "no published cycle count; ~100 cycles, the order of the 96-cycle CR3 write of lore:20150608195237.GA15429@gmail.com")]
     public Duration IcrWrite { get; init; } = Duration.FromNanoseconds(29);

@@ -3,14 +3,16 @@ using TlbSim.Model.Units;
 namespace TlbSim.Model.Hardware;
 
 /// <summary>
-/// The APIC and interconnect: sends IPIs and carries acknowledgments back. x2APIC in physical destination
-/// mode writes the ICR once per target (__x2apic_send_IPI_mask); when every other online CPU is a target
-/// and shorthands are enabled, one all-but-self write does (native_send_call_func_ipi). Each IPI reaches its
+/// The APIC and interconnect: sends IPIs and carries acknowledgments back. x2APIC in cluster mode (the
+/// default) writes the ICR once per cluster of up to 16 logical CPUs among the targets, in physical mode
+/// once per target (__x2apic_send_IPI_mask); when every other online CPU is a target and shorthands are
+/// enabled, one all-but-self write does (native_send_call_func_ipi). Each IPI reaches its
 /// target after the ICR write that names it plus a delivery latency set by the distance.
 /// </summary>
 public sealed class IpiBus
 {
     private readonly Machine _machine;
+    private readonly HashSet<int> _clustersSent = [];
 
     internal IpiBus(Machine machine) => _machine = machine;
 
@@ -42,13 +44,36 @@ public sealed class IpiBus
                 DeliverAfter(t, apic.BroadcastWrite + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
             return apic.BroadcastWrite;
         }
+        if (apic.Mode == ApicMode.Physical)
+        {
+            for (int i = 0; i < targets.Count; i++)
+            {
+                IcrWrites++;
+                var t = targets[i];
+                DeliverAfter(t, apic.IcrWrite * (i + 1) + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+            }
+            return apic.IcrWrite * targets.Count;
+        }
+        // __x2apic_send_IPI_mask (cluster): walk the targets in CPU order; the first target of a cluster not yet
+        // sent to gets one write naming every target of its cluster.
+        var topology = _machine.Topology;
+        int writes = 0;
+        _clustersSent.Clear();
         for (int i = 0; i < targets.Count; i++)
         {
+            int cluster = topology.ClusterOf(targets[i].Id);
+            if (!_clustersSent.Add(cluster))
+                continue;
+            writes++;
             IcrWrites++;
-            var t = targets[i];
-            DeliverAfter(t, apic.IcrWrite * (i + 1) + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+            for (int j = i; j < targets.Count; j++)
+            {
+                var t = targets[j];
+                if (topology.ClusterOf(t.Id) == cluster)
+                    DeliverAfter(t, apic.IcrWrite * writes + apic.Delivery(topology.Distance(from.Id, t.Id)));
+            }
         }
-        return apic.IcrWrite * targets.Count;
+        return apic.IcrWrite * writes;
     }
 
     /// <summary>Calls <paramref name="arrived"/> when a cache line written by <paramref name="from"/> (an ack) reaches <paramref name="to"/>.</summary>

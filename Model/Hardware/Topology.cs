@@ -69,6 +69,24 @@ public sealed class Topology
     /// <summary>Logical CPUs.</summary>
     public int Cpus { get; }
 
+    /// <summary>
+    /// The x2APIC ID of <paramref name="cpu"/> as firmware lays them out: the thread in the lowest bits, then
+    /// the core, then the socket, each field as wide as its largest value needs (CPUID leaf 0xB's shifts).
+    /// </summary>
+    public int ApicId(int cpu)
+    {
+        int core = CoreOf(cpu) % Params.CoresPerSocket;
+        int thread = cpu / _cores;
+        int threadBits = Bits(Params.ThreadsPerCore);
+        int coreBits = Bits(Params.CoresPerSocket);
+        return (SocketOf(cpu) << (threadBits + coreBits)) | (core << threadBits) | thread;
+    }
+
+    /// <summary>The x2APIC cluster of <paramref name="cpu"/>: its APIC ID's upper bits (x2apic_cluster.c: apicid >> 4).</summary>
+    public int ClusterOf(int cpu) => ApicId(cpu) >> 4;
+
+    private static int Bits(int count) => count <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(count - 1));
+
     /// <summary>The socket of <paramref name="cpu"/>.</summary>
     public int SocketOf(int cpu) => CoreOf(cpu) / Params.CoresPerSocket;
 

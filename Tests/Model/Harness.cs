@@ -19,10 +19,10 @@ internal sealed class Harness
         Kernel = new LinuxKernel(Machine, kernel);
     }
 
-    public static MachineParams Cpus(int n, bool shorthand = true) => new()
+    public static MachineParams Cpus(int n, bool shorthand = true, ApicMode mode = ApicMode.Cluster) => new()
     {
         Topology = new TopologyParams { Sockets = 1, CoresPerSocket = n, ThreadsPerCore = 1 },
-        Apic = new ApicParams { UseShorthand = shorthand },
+        Apic = new ApicParams { UseShorthand = shorthand, Mode = mode },
     };
 
     public Simulation Sim { get; }

@@ -126,7 +126,8 @@ public class FlushProtocolTests
     [InlineData(7)]
     public void Initiator_latency_with_N_targets_is_at_least_the_send_cost_plus_the_slowest_acknowledgment(int n)
     {
-        var h = new Harness(Harness.Cpus(8, shorthand: false));
+        // x2APIC physical mode: one ICR write per target.
+        var h = new Harness(Harness.Cpus(8, shorthand: false, mode: ApicMode.Physical));
         var targets = Enumerable.Range(1, n).ToArray();
         var mm = h.MmOn([0, .. targets]);
         var t = h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
@@ -264,5 +265,25 @@ public class FlushProtocolTests
         var c6 = h.Machine.Params.Cpu.IdleStates[^1].ExitLatency;
         Assert.True(latencies[0] > c6, $"the first wake should pay C6's exit ({latencies[0]})");
         Assert.All(latencies.Skip(10), l => Assert.True(l < c6, $"later wakes should be shallow ({l})"));
+    }
+
+    [Theory]
+    [InlineData(3, 1)]
+    [InlineData(15, 1)]
+    [InlineData(20, 2)]
+    [InlineData(40, 3)]
+    public void In_x2APIC_cluster_mode_the_initiator_writes_the_ICR_once_per_cluster_of_16_CPUs_among_the_targets(int targets, int writes)
+    {
+        var h = new Harness(Harness.Cpus(48, shorthand: false));
+        var mm = h.MmOn([.. Enumerable.Range(0, targets + 1)]);
+        var t = h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false));
+        for (int i = 1; i <= targets; i++)
+            h.Busy(i);
+        h.RunFor(1000);
+        Assert.Equal(writes, h.Machine.Bus.IcrWrites);
+        Assert.Equal(targets, h.Machine.Bus.IpisSent);
+        var apic = h.Machine.Params.Apic;
+        var critical = apic.IcrWrite * writes + apic.SameSocketDelivery + h.Machine.Params.Cpu.InterruptEntry + h.Machine.Params.Tlb.Invlpg + apic.SameSocketAck;
+        Assert.Equal(critical, t.Latency);
     }
 }
