@@ -53,6 +53,7 @@ public sealed record TopologyParams : IParameters
 public sealed class Topology
 {
     private readonly int _cores;
+    private readonly int[] _clusters;
 
     /// <summary>Lays out the CPUs of <paramref name="p"/>.</summary>
     public Topology(TopologyParams p)
@@ -61,6 +62,7 @@ public sealed class Topology
         Params = p;
         _cores = p.Sockets * p.CoresPerSocket;
         Cpus = p.Cpus;
+        _clusters = Enumerable.Range(0, Cpus).Select(c => ApicId(c) >> 4).ToArray();
     }
 
     /// <summary>The parameters.</summary>
@@ -83,7 +85,7 @@ public sealed class Topology
     }
 
     /// <summary>The x2APIC cluster of <paramref name="cpu"/>: its APIC ID's upper bits (x2apic_cluster.c: apicid >> 4).</summary>
-    public int ClusterOf(int cpu) => ApicId(cpu) >> 4;
+    public int ClusterOf(int cpu) => _clusters[cpu];
 
     private static int Bits(int count) => count <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(count - 1));
 

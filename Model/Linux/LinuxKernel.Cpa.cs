@@ -8,51 +8,37 @@ namespace TlbSim.Model.Linux;
 public sealed partial class LinuxKernel
 {
     /// <summary>
-    /// change_page_attr_set_clr over the 4K direct-map frames [<paramref name="firstPfn"/>, +<paramref name="pages"/>)
-    /// (the set_memory_* entry points): vm_unmap_aliases first, which purges any lazily freed vmalloc areas
-    /// with their flush; then each page is changed under cpa_lock (__change_page_attr); a page inside a large
-    /// mapping first splits it (split_large_page: a page-table page is allocated and filled, then
-    /// flush_tlb_all runs while pgd_lock is held), so a 4K change inside an untouched 1G page costs two splits
-    /// and two global flush rounds. Then cpa_flush invalidates the range on every CPU (flush_tlb_kernel_range,
-    /// with its ceiling) if anything changed. <paramref name="toDefault"/> selects set_memory_rw, which with
-    /// re-merging on can collapse regions back to large pages (each collapse ends in flush_tlb_all).
+    /// change_page_attr_set_clr, the set_memory_* entry point, over <paramref name="pages"/> pages whose frames
+    /// start at <paramref name="firstPfn"/>. vm_unmap_aliases runs first, purging any lazily freed vmalloc areas
+    /// with their flush. Each page is changed under cpa_lock (__change_page_attr); a page inside a large mapping
+    /// first splits it (split_large_page: a page-table page is allocated and filled, then flush_tlb_all runs
+    /// while pgd_lock is held), so a 4K change inside an untouched 1G page costs two splits and two global
+    /// flush rounds. Then cpa_flush, if anything changed:
+    /// <list type="bullet">
+    /// <item>a direct-map address (<paramref name="vmalloc"/> false): flush_tlb_kernel_range of the range on
+    /// every CPU, with its ceiling;</item>
+    /// <item>a vmalloc address (a prmem pool): each vmalloc PTE (4K, never split) changes too, and
+    /// cpa_process_alias changes the page's direct-map alias and sets force_flush_all, so cpa_flush is
+    /// flush_tlb_all whatever the number of pages.</item>
+    /// </list>
+    /// <paramref name="toDefault"/> selects set_memory_rw, which with re-merging on can collapse regions back to
+    /// large pages (each collapse ends in flush_tlb_all).
     /// </summary>
-    public IEnumerable<Event> ChangePageAttr(Cpu me, long firstPfn, long pages, bool toDefault)
+    public IEnumerable<Event> ChangePageAttrSetClr(Cpu me, long firstPfn, long pages, bool toDefault, bool vmalloc)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
         foreach (var e in VmUnmapAliases(me))
             yield return e;
         var state = new CpaState();
-        foreach (var e in ChangeDirectMap(me, firstPfn, pages, toDefault, state, perPageExtra: Units.Duration.Zero))
+        // On a vmalloc address each page costs two __change_page_attr walks: the vmalloc PTE, then its alias.
+        var vmallocPte = vmalloc ? Params.CpaPerPage : Units.Duration.Zero;
+        foreach (var e in ChangeDirectMap(me, firstPfn, pages, toDefault, state, vmallocPte))
             yield return e;
-        if (state.ChangedAny)
-        {
-            foreach (var e in FlushTlbKernelRange(me, pages, Machine.DirectMap.SizeAt(firstPfn)))
-                yield return e;
-        }
-        foreach (var e in CollapseFlush(me, state))
-            yield return e;
-    }
-
-    /// <summary>
-    /// set_memory_ro / set_memory_rw on <paramref name="pages"/> pages of vmalloc memory (a prmem pool) whose
-    /// frames start at <paramref name="firstPfn"/>: vm_unmap_aliases first; each vmalloc PTE (already 4K, so
-    /// never split) is changed, and cpa_process_alias changes the page's direct-map alias too (splitting it as
-    /// needed, each split with its flush_tlb_all) and sets force_flush_all, so cpa_flush ends with flush_tlb_all
-    /// on every CPU whatever the number of pages.
-    /// </summary>
-    public IEnumerable<Event> ChangeVmallocPageAttr(Cpu me, long firstPfn, long pages, bool toDefault)
-    {
-        ArgumentNullException.ThrowIfNull(me);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
-        foreach (var e in VmUnmapAliases(me))
-            yield return e;
-        var state = new CpaState();
-        // Each page costs two __change_page_attr walks: the vmalloc PTE, then its direct-map alias.
-        foreach (var e in ChangeDirectMap(me, firstPfn, pages, toDefault, state, perPageExtra: Params.CpaPerPage))
-            yield return e;
-        foreach (var e in FlushTlbAll(me)) // the vmalloc PTEs always change: CPA_FLUSHTLB, force_flush_all
+        var flush = vmalloc ? FlushTlbAll(me) // the vmalloc PTEs always change: CPA_FLUSHTLB with force_flush_all
+            : state.ChangedAny ? FlushTlbKernelRange(me, pages, Machine.DirectMap.SizeAt(firstPfn))
+            : [];
+        foreach (var e in flush)
             yield return e;
         foreach (var e in CollapseFlush(me, state))
             yield return e;
@@ -169,16 +155,16 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>set_memory_ro / set_memory_np on a direct-map range: vm_unmap_aliases, non-default attributes, then cpa_flush.</summary>
-    public IEnumerable<Event> SetMemoryRo(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: false);
+    public IEnumerable<Event> SetMemoryRo(Cpu me, long firstPfn, long pages) => ChangePageAttrSetClr(me, firstPfn, pages, toDefault: false, vmalloc: false);
 
     /// <summary>set_memory_rw on a direct-map range: vm_unmap_aliases, default attributes again, then cpa_flush.</summary>
-    public IEnumerable<Event> SetMemoryRw(Cpu me, long firstPfn, long pages) => ChangePageAttr(me, firstPfn, pages, toDefault: true);
+    public IEnumerable<Event> SetMemoryRw(Cpu me, long firstPfn, long pages) => ChangePageAttrSetClr(me, firstPfn, pages, toDefault: true, vmalloc: false);
 
     /// <summary>set_memory_ro on vmalloc memory backed by the frames from <paramref name="firstPfn"/>: the alias changes too and everything is flushed.</summary>
-    public IEnumerable<Event> SetMemoryRoVmalloc(Cpu me, long firstPfn, long pages) => ChangeVmallocPageAttr(me, firstPfn, pages, toDefault: false);
+    public IEnumerable<Event> SetMemoryRoVmalloc(Cpu me, long firstPfn, long pages) => ChangePageAttrSetClr(me, firstPfn, pages, toDefault: false, vmalloc: true);
 
     /// <summary>set_memory_rw on vmalloc memory backed by the frames from <paramref name="firstPfn"/>.</summary>
-    public IEnumerable<Event> SetMemoryRwVmalloc(Cpu me, long firstPfn, long pages) => ChangeVmallocPageAttr(me, firstPfn, pages, toDefault: true);
+    public IEnumerable<Event> SetMemoryRwVmalloc(Cpu me, long firstPfn, long pages) => ChangePageAttrSetClr(me, firstPfn, pages, toDefault: true, vmalloc: true);
 
     /// <summary>set_direct_map_invalid_noflush: one page leaves the direct map; the caller flushes.</summary>
     public IEnumerable<Event> SetDirectMapInvalidNoflush(Cpu me, long pfn) => ChangeDirectMapNoflush(me, pfn, toDefault: false);

@@ -16,9 +16,6 @@ public sealed class TaskStruct(int id, AddressSpace mm)
     /// <summary>The process's address space (threads of one process share it).</summary>
     public AddressSpace Mm { get; } = mm;
 
-    /// <summary>CPUs that flushed their TLB for this task, all time.</summary>
-    public long PendingFlushesTaken { get; private set; }
-
     /// <summary>Marks every CPU but <paramref name="except"/> as owing a full flush before it next runs this task.</summary>
     public void PostFlushToOthers(int cpus, int except)
     {
@@ -33,7 +30,6 @@ public sealed class TaskStruct(int id, AddressSpace mm)
         if (_pendingFlush is null || !_pendingFlush[cpu])
             return false;
         _pendingFlush[cpu] = false;
-        PendingFlushesTaken++;
         return true;
     }
 

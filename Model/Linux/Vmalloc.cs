@@ -46,9 +46,6 @@ public sealed class VmallocSpace
     /// <summary>Purges that found something to flush.</summary>
     public long Purges { get; private set; }
 
-    /// <summary>Pages flushed by purges, summed (spans, not only freed pages).</summary>
-    public long PurgedSpanPages { get; private set; }
-
     /// <summary>
     /// lazy_max_pages(): 32 MiB worth of 4K pages times fls(num_online_cpus()), so the threshold grows with
     /// the log of the CPU count.
@@ -114,7 +111,6 @@ public sealed class VmallocSpace
         _pendingStart = long.MaxValue;
         _pendingEnd = long.MinValue;
         Purges++;
-        PurgedSpanPages += span;
         return (span, areas);
     }
 }

@@ -25,7 +25,6 @@ public sealed class Xpfo : IMechanism
 {
     private static readonly IReadOnlyList<string> Kinds = ["unmap", "map"];
     private bool[] _mapBack = [];
-    private int[] _lastKind = [];
     private Batch[] _batches = [];
 
     private struct Batch
@@ -55,12 +54,11 @@ public sealed class Xpfo : IMechanism
     {
         int cpus = context.Machine.Cpus.Count;
         _mapBack = new bool[cpus];
-        _lastKind = new int[cpus];
         _batches = new Batch[cpus];
     }
 
     /// <inheritdoc />
-    public int LastKind(Cpu cpu) => _lastKind[cpu.Id];
+    public int LastKind(Cpu cpu) => _mapBack[cpu.Id] ? 0 : 1; // the next transition maps back after an unmap
 
     /// <inheritdoc />
     public IEnumerable<Event> Operate(MechanismContext context, Cpu cpu)
@@ -69,7 +67,6 @@ public sealed class Xpfo : IMechanism
         var p = context.Params;
         bool unmapping = !_mapBack[cpu.Id];
         _mapBack[cpu.Id] = unmapping;
-        _lastKind[cpu.Id] = unmapping ? 0 : 1;
         foreach (var e in cpu.Run(kernel.Params.CpaPerPage, TimeCategory.Kernel)) // set_kpte
             yield return e;
         if (!unmapping)

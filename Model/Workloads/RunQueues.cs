@@ -42,9 +42,6 @@ public sealed class RunQueues
         }
     }
 
-    /// <summary>Tasks queued on <paramref name="cpu"/>, the running one included.</summary>
-    public IReadOnlyList<TaskStruct> Queue(int cpu) => _queues[cpu];
-
     /// <summary>
     /// The task <paramref name="cpu"/> switches to next, or null when it has no other: with probability
     /// <paramref name="migration"/> a waiting task pulled from another CPU chosen at random (if that CPU has

@@ -133,8 +133,8 @@ public static class WorkloadPresets
         IrqOffLength = Duration.FromMicroseconds(1),
         ContextSwitchRate = 20_000,
         PageTransitionRate = 20_000,
-        TasksPerCpu = 4,
-        VfreeRate = 5,
+        TasksPerCpu = 4, // estimate: worker processes plus the occasional short-lived helper
+        VfreeRate = 5, // estimate: long-lived workers rarely exit, so few stacks are freed; plausible 0-20
         Access = new AccessProfile
         {
             KernelShare = 0.6,
@@ -153,7 +153,7 @@ public static class WorkloadPresets
         IrqOffLength = Duration.FromMicroseconds(2),
         ContextSwitchRate = 100,
         PageTransitionRate = 1000,
-        TasksPerCpu = 1,
+        TasksPerCpu = 1, // one job per CPU; no process exits, so no background vfree
         Access = new AccessProfile
         {
             AccessesPerSecond = 1e8,
