@@ -97,16 +97,28 @@ public sealed class MechanismContext
     /// order-0 allocations walk through it), then a new block anywhere in memory. Allocations by others in
     /// between are not modelled (they would spread these frames over more blocks; uniform placement is the bound).
     /// </summary>
-    public long AllocFrame()
+    public long AllocFrame() => AllocFrames(1);
+
+    /// <summary>
+    /// The first of <paramref name="count"/> (a power of two up to a MAX_ORDER block) naturally aligned,
+    /// consecutive frames, as an order-n allocation gets them: the rest of the current block when aligned
+    /// space is left, otherwise a new block anywhere in memory.
+    /// </summary>
+    public long AllocFrames(long count)
     {
-        if (_blockNext == _blockEnd)
+        long frames = Machine.DirectMap.Pages4K;
+        long blockFrames = Math.Min(MaxOrderFrames, frames);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, blockFrames);
+        long aligned = (_blockNext + count - 1) / count * count;
+        if (aligned + count > _blockEnd)
         {
-            long frames = Machine.DirectMap.Pages4K;
-            long blockFrames = Math.Min(MaxOrderFrames, frames);
             _blockNext = Random.NextInt64(frames / blockFrames) * blockFrames;
             _blockEnd = _blockNext + blockFrames;
+            aligned = _blockNext;
         }
-        return _blockNext++;
+        _blockNext = aligned + count;
+        return aligned;
     }
 
     /// <summary>Frames in a MAX_ORDER block (order 10).</summary>

@@ -36,7 +36,10 @@ public sealed class MapExclusive : IMechanism
         {
             if (_chunkUsed == 512)
             {
-                _chunk = context.Random.NextInt64(context.Machine.DirectMap.Pages4K / 512) * 512;
+                // The cache refills with an order-9 allocation, placed like the pages themselves.
+                _chunk = context.Params.ExclusivePlacement == FramePlacement.Buddy
+                    ? context.AllocFrames(512)
+                    : context.Random.NextInt64(context.Machine.DirectMap.Pages4K / 512) * 512;
                 _chunkUsed = 0;
                 foreach (var e in kernel.RemoveChunkFromDirectMap(cpu, _chunk))
                     yield return e;

@@ -168,6 +168,19 @@ public static class Figures
         return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart.Render());
     }
 
+    /// <summary>A sweep value short enough for a legend: a name alone ("buddy"), a flag as "chunk_cache" or "no chunk_cache", a number with its key.</summary>
+    private static string Short(KeyValuePair<string, string> assignment)
+    {
+        string key = assignment.Key.Split('.')[^1];
+        return assignment.Value switch
+        {
+            "true" => key,
+            "false" => $"no {key}",
+            var v when v.Length > 0 && char.IsLetter(v[0]) => v,
+            var v => $"{key}={v}",
+        };
+    }
+
     private static Figure? DirectMap(string scenario, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, IReadOnlyList<(long Time, string Metric, double Value)> Samples)> series, IReadOnlyList<SummaryRow> rows)
     {
         var lines = new List<Series>();
@@ -179,7 +192,7 @@ public static class Figures
         {
             var row = rows.First(r => r.Point == key.Point && r.Mechanism == key.Mechanism);
             bool oneMechanism = rows.Select(r => r.Mechanism).Distinct().Count(m => m != "baseline") == 1;
-            string assignments = string.Join(",", row.Assignments.Select(a => $"{a.Key.Split('.')[^1]}={a.Value}"));
+            string assignments = string.Join(", ", row.Assignments.Select(Short));
             string label = row.Assignments.Count == 0 || bySize ? key.Mechanism : oneMechanism ? assignments : $"{key.Mechanism} {assignments}";
             var baseline = series.FirstOrDefault(s => s.Key.Mechanism == "baseline" && s.Key.Point == key.Point).Samples ?? [];
             var chosen = new List<Series>();

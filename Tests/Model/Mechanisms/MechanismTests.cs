@@ -296,4 +296,18 @@ public class MechanismTests(ITestOutputHelper output)
         var busy = Run(spec with { Workload = WorkloadPresets.KernelBuild with { TasksPerCpu = 1, VfreeRate = 0, BusyFraction = 1 } });
         Assert.True(busy.Outcome.Ipis >= 3 * busy.Recorder.Latencies.Count);
     }
+
+    [Fact]
+    public void The_page_allocator_hands_out_consecutive_frames_of_one_4_MiB_block_and_aligned_2M_chunks_from_it()
+    {
+        var h = new Harness(Harness.Cpus(2));
+        var context = new MechanismContext(h.Kernel, new MechanismParams(), new System.Random(3));
+        long first = context.AllocFrame();
+        Assert.Equal(0, first % MechanismContext.MaxOrderFrames); // a fresh block
+        Assert.Equal(first + 1, context.AllocFrame());
+        long chunk = context.AllocFrames(512);
+        Assert.Equal(first + 512, chunk); // the block's aligned second half
+        long next = context.AllocFrames(512); // nothing aligned is left: a new block
+        Assert.Equal(0, next % MechanismContext.MaxOrderFrames);
+    }
 }
