@@ -123,6 +123,22 @@ public sealed record SummaryRow
     /// <summary>Kernel time per unit of work, relative to baseline at this point.</summary>
     public required double KernelTimeSlowdown { get; init; }
 
+    /// <summary>
+    /// Shares of the operations' total latency (all replications) spent waiting for the critical target's
+    /// wake-up from idle, for its interrupts-off section, on the initiator's per-target work, and on the rest of
+    /// the wait for targets; what is left is the initiator's own work.
+    /// </summary>
+    public required double LatencyShareWake { get; init; }
+
+    /// <inheritdoc cref="LatencyShareWake" />
+    public required double LatencyShareIrqsOff { get; init; }
+
+    /// <inheritdoc cref="LatencyShareWake" />
+    public required double LatencySharePerTarget { get; init; }
+
+    /// <inheritdoc cref="LatencyShareWake" />
+    public required double LatencyShareRemoteWait { get; init; }
+
     /// <summary>Direct-map mapping counts at the end (mean over replications).</summary>
     public required double DirectMap1G { get; init; }
 
@@ -183,6 +199,8 @@ public static class Aggregate
             return inverse ? pairs.Average(p => p.Base) / pairs.Average(p => p.Mine) : pairs.Average(p => p.Mine) / pairs.Average(p => p.Base);
         }
         var first = reps[0];
+        var split = reps.Where(r => kind < r.Outcome.Breakdown.Count).Select(r => r.Outcome.Breakdown[kind]).Aggregate(new OperationBreakdown(), (a, b) => a.Add(b));
+        double Of(long ps) => split.TotalPs > 0 ? (double)ps / split.TotalPs : 0;
         return new SummaryRow
         {
             Scenario = key.Scenario,
@@ -211,6 +229,10 @@ public static class Aggregate
             WorkloadTimeShare = Share(TimeCategory.Workload),
             WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
             KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
+            LatencyShareWake = Of(split.WakePs),
+            LatencyShareIrqsOff = Of(split.IrqsOffPs),
+            LatencySharePerTarget = Of(split.PerTargetPs),
+            LatencyShareRemoteWait = Of(split.RemoteWaitPs),
             DirectMap1G = reps.Average(r => (double)r.Outcome.DirectMap1G),
             DirectMap2M = reps.Average(r => (double)r.Outcome.DirectMap2M),
             DirectMap4K = reps.Average(r => (double)r.Outcome.DirectMap4K),

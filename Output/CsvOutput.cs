@@ -26,8 +26,8 @@ public static class CsvOutput
             "scenario", "mechanism", "operation", "point", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
             "op_latency_p999_ns", "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
             "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
-            "workload_time_share", "workload_slowdown", "kernel_time_slowdown", "direct_map_1g", "direct_map_2m", "direct_map_4k",
-            "operation_rate_per_s",
+            "workload_time_share", "workload_slowdown", "kernel_time_slowdown", "latency_share_wake", "latency_share_irqs_off",
+            "latency_share_per_target", "latency_share_remote_wait", "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
         ];
         foreach (var h in header.Concat(swept))
             csv.WriteField(h);
@@ -45,7 +45,7 @@ public static class CsvOutput
             {
                 r.P50Ns, r.P90Ns, r.P99Ns, r.P999Ns, r.MaxNs, r.MeanNs, r.MeanCi95Ns, r.OpsPerS, r.IpisPerS, r.ShootdownsPerS, r.FullFlushesPerS,
                 r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.WorkloadSlowdown, r.KernelTimeSlowdown,
-                r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
+                r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait, r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
             })
                 csv.WriteField(Num(v));
             foreach (var key in swept)

@@ -26,8 +26,38 @@ public enum TimeCategory
     Idle,
 }
 
-/// <summary>A function queued on a CPU's call-single queue (a csd): run by the target, then acknowledged.</summary>
-public sealed class CallRequest(Cpu initiator, Func<Cpu, IEnumerable<Event>> function, Action<Cpu> acknowledge)
+/// <summary>
+/// The requests of one smp_call_function_many_cond round (the initiator's cfd): the csds it queued, in CPU
+/// order, and the event that fires when the last target unlocks its csd.
+/// </summary>
+public sealed class CallRound
+{
+    private int _pending;
+
+    /// <summary>A round that will hold <paramref name="targets"/> requests.</summary>
+    public CallRound(Simulation simulation, int targets)
+    {
+        ArgumentNullException.ThrowIfNull(simulation);
+        Done = new Event(simulation);
+        _pending = targets;
+        Requests = new List<CallRequest>(targets);
+    }
+
+    /// <summary>Fires when every target has unlocked its csd.</summary>
+    public Event Done { get; }
+
+    /// <summary>The requests, in the order they were queued (CPU order).</summary>
+    public List<CallRequest> Requests { get; }
+
+    internal void Unlocked()
+    {
+        if (--_pending == 0)
+            Done.Succeed();
+    }
+}
+
+/// <summary>A function queued on a CPU's call-single queue (a csd): run by the target, then unlocked.</summary>
+public sealed class CallRequest(Cpu initiator, Cpu target, Func<Cpu, IEnumerable<Event>> function, CallRound? round)
 {
     /// <summary>When the request was queued (set by <see cref="Cpu.Enqueue"/>), in picoseconds.</summary>
     public long QueuedAtPs { get; internal set; }
@@ -35,11 +65,51 @@ public sealed class CallRequest(Cpu initiator, Func<Cpu, IEnumerable<Event>> fun
     /// <summary>The CPU that queued it.</summary>
     public Cpu Initiator { get; } = initiator;
 
+    /// <summary>The CPU whose queue holds it.</summary>
+    public Cpu Target { get; } = target;
+
     /// <summary>What the target runs (with interrupts off), e.g. flush_tlb_func.</summary>
     public Func<Cpu, IEnumerable<Event>> Function { get; } = function;
 
-    /// <summary>csd_unlock: called by the target when the initiator may consider the request done.</summary>
-    public Action<Cpu> Acknowledge { get; } = acknowledge;
+    /// <summary>When the target unlocked the csd (csd_unlock), in picoseconds; -1 until then.</summary>
+    public long UnlockedAtPs { get; private set; } = -1;
+
+    /// <summary>The idle-state wake-up the target paid before taking this request, in picoseconds.</summary>
+    public long WakePs { get; internal set; }
+
+    /// <summary>How long the request waited at the target, past delivery and wake-up, for interrupts to be enabled, in picoseconds.</summary>
+    public long IrqsOffPs { get; internal set; }
+
+    /// <summary>csd_unlock: the initiator's csd_lock_wait may now see the csd free.</summary>
+    internal void Unlock(long nowPs)
+    {
+        UnlockedAtPs = nowPs;
+        round?.Unlocked();
+    }
+}
+
+/// <summary>
+/// Where an initiator's time waiting on other CPUs went, summed over its shootdown rounds: the critical
+/// (last) target's idle wake-up and its interrupts-off delay, the per-target work of the initiator
+/// (csd_lock and llist_add on each target, the ICR writes, and csd_lock_wait's walk over the csds), and the
+/// rest of the wait (IPI delivery, the target's interrupt entry and flush, the unlock).
+/// </summary>
+public sealed class LatencyBreakdown
+{
+    /// <summary>Waiting for the critical target to wake from idle, in picoseconds.</summary>
+    public long WakePs { get; internal set; }
+
+    /// <summary>Waiting for the critical target to enable interrupts, in picoseconds.</summary>
+    public long IrqsOffPs { get; internal set; }
+
+    /// <summary>The initiator's own per-target work, in picoseconds.</summary>
+    public long PerTargetPs { get; internal set; }
+
+    /// <summary>The rest of the wait for the targets, in picoseconds.</summary>
+    public long RemoteWaitPs { get; internal set; }
+
+    /// <summary>A copy of the current sums.</summary>
+    public LatencyBreakdown Copy() => new() { WakePs = WakePs, IrqsOffPs = IrqsOffPs, PerTargetPs = PerTargetPs, RemoteWaitPs = RemoteWaitPs };
 }
 
 /// <summary>
@@ -52,7 +122,14 @@ public sealed class Cpu
 {
     private readonly Machine _machine;
     private readonly long[] _timePs = new long[Enum.GetValues<TimeCategory>().Length];
-    private readonly List<CallRequest> _callQueue = [];
+    private List<CallRequest> _callQueue = [];
+    private List<CallRequest> _batch = [];
+    private readonly System.Random _wakeRng;
+    private readonly int _core;
+    private IdleState? _idleState;
+    private bool _polled;
+    private long _deliveredAtPs;
+    private long _wakePs;
     private readonly Queue<Func<Cpu, IEnumerable<Event>>> _work = new();
     private long _accountedUntil;
     private TimeCategory _waiting = TimeCategory.Idle;
@@ -70,7 +147,21 @@ public sealed class Cpu
         _machine = machine;
         Id = id;
         Socket = machine.Topology.SocketOf(id);
+        _core = machine.Topology.CoreOf(id);
+        _wakeRng = machine.Simulation.Random.Stream($"cpu{id}.wake");
     }
+
+    /// <summary>The machine-wide core index.</summary>
+    public int Core => _core;
+
+    /// <summary>The idle state the governor chose, while the CPU is idle.</summary>
+    public IdleState? IdleStateRequested => IsIdle ? _idleState : null;
+
+    /// <summary>Idle in a polling state: TIF_POLLING_NRFLAG is set, so a single request needs no IPI.</summary>
+    public bool IsPolling => IsIdle && _idleState is { Polling: true };
+
+    /// <summary>Where this CPU's shootdown waits went (see <see cref="LatencyBreakdown"/>).</summary>
+    public LatencyBreakdown Breakdown { get; } = new();
 
     /// <summary>Linux CPU number.</summary>
     public int Id { get; }
@@ -92,6 +183,9 @@ public sealed class Cpu
 
     /// <summary>In lazy TLB mode: running a kernel thread or idle with a user mm still loaded (cpu_tlbstate_shared.is_lazy).</summary>
     public bool IsLazy { get; internal set; }
+
+    /// <summary>cpu_tlbstate.invalidate_other: a kernel flush under PTI left other ASIDs stale; the next switch to another mm flushes.</summary>
+    public bool InvalidateOther { get; set; }
 
     /// <summary>A PKS write window is open: PKRS differs from the default, so an interrupt must write it twice.</summary>
     public bool PkrsOpen { get; set; }
@@ -226,9 +320,11 @@ public sealed class Cpu
     }
 
     /// <summary>
-    /// Idles for up to <paramref name="time"/> in the deepest idle state whose target residency fits (the
-    /// menu/teo governors' choice with a perfect prediction). An interrupt wakes the CPU: it pays the state's
-    /// exit latency, handles the interrupt, and goes back to idle for the rest of the time.
+    /// Idles for up to <paramref name="time"/> in the state the menu governor chooses (cpuidle_idle_call). The
+    /// state is reached only as far as the rest of the chip allows: a core state only while every SMT sibling
+    /// is idle in a core state too, a package state only while the whole package is. An interrupt wakes the
+    /// CPU: it pays a wake-up drawn from the state's shape at the level it reached, handles the interrupt, and
+    /// goes back to idle for the rest of the time.
     /// </summary>
     public IEnumerable<Event> Idle(Duration time)
     {
@@ -251,22 +347,31 @@ public sealed class Cpu
                 IsLazy = false;
             }
             long enteredPs = sim.NowPicoseconds;
+            _idleState = state;
             IsIdle = true;
+            _machine.EnterIdle(this, state);
             _interruptible = true;
             _waiting = TimeCategory.Idle;
             yield return sim.Timeout(end - sim.Now);
             _interruptible = false;
+            var (reached, level) = _machine.Reached(this, state);
+            _machine.ExitIdle(this, state);
             IsIdle = false;
             bool woken = Process!.TryTakeInterrupt(out _);
             RecordIdleInterval(sim.NowPicoseconds - enteredPs);
             Account(TimeCategory.Idle);
-            if (state.FlushesTlb)
+            if (state.FlushesTlb && level != IdleLevel.Thread)
                 LoseEntries(_ => true);
             if (woken)
             {
-                _waiting = TimeCategory.Idle;
-                yield return sim.Timeout(state.ExitLatency);
-                Account(TimeCategory.Idle);
+                var wake = reached.Wake.At(_wakeRng.NextDouble(), reached.ExitLatencyAt(level));
+                _wakePs = wake.Picoseconds;
+                if (wake.Picoseconds > 0)
+                {
+                    _waiting = TimeCategory.Idle;
+                    yield return sim.Timeout(wake);
+                    Account(TimeCategory.Idle);
+                }
             }
         }
     }
@@ -392,7 +497,7 @@ public sealed class Cpu
     }
 
     /// <summary>Whether <paramref name="request"/> waits in this CPU's call-single queue.</summary>
-    public bool Holds(CallRequest request) => _callQueue.Contains(request);
+    public bool Holds(CallRequest request) => _callQueue.Contains(request) || _batch.Contains(request);
 
     /// <summary>An IPI arrives: taken now if the CPU is interruptible, otherwise when it next enables interrupts.</summary>
     internal void Deliver()
@@ -400,6 +505,26 @@ public sealed class Cpu
         if (_ipiPending)
             return; // the vector is already pending in the APIC
         _ipiPending = true;
+        _deliveredAtPs = _machine.Simulation.NowPicoseconds;
+        Wake();
+    }
+
+    /// <summary>
+    /// A polling idle CPU sees need_resched set by call_function_single_prep_ipi: it leaves the poll loop and
+    /// runs its call-single queue from do_idle (flush_smp_call_function_queue), with no interrupt entry or exit.
+    /// </summary>
+    internal void PollWake()
+    {
+        if (_ipiPending)
+            return;
+        _ipiPending = true;
+        _polled = true;
+        _deliveredAtPs = _machine.Simulation.NowPicoseconds;
+        Wake();
+    }
+
+    private void Wake()
+    {
         if (Process is null)
         {
             // A CPU nobody gave a program sits idle: the IPI wakes it and its idle loop handles it.
@@ -415,25 +540,48 @@ public sealed class Cpu
 
     /// <summary>
     /// The CALL_FUNCTION vector (sysvec_call_function): interrupt entry, then flush_smp_call_function_queue
-    /// takes every queued request (llist_del_all) and runs each with interrupts off, acknowledging it after
-    /// its function (csd_unlock), or before it under the early-ack policy; then interrupt exit. Requests queued
-    /// after the take send a new IPI, taken after this one.
+    /// takes every queued request (llist_del_all: the queue's cache line comes back from the initiators) and
+    /// runs each with interrupts off, reading its csd (a line the initiator wrote) and unlocking it after its
+    /// function (csd_unlock), or before it under the early-ack policy; then interrupt exit. Requests queued
+    /// after the take send a new IPI, taken after this one. A polling CPU woken without an IPI does the same
+    /// from its idle loop, without entry and exit.
     /// </summary>
     private IEnumerable<Event> HandleInterrupts()
     {
         var sim = _machine.Simulation;
         var cpu = _machine.Params.Cpu;
+        var apic = _machine.Params.Apic;
+        var topology = _machine.Topology;
         while (_ipiPending)
         {
             _ipiPending = false;
-            InterruptsTaken++;
-            _waiting = TimeCategory.Interrupt;
-            yield return sim.Timeout(cpu.InterruptEntry + PksEntryExtra());
-            Account(TimeCategory.Interrupt);
-            var batch = _callQueue.ToArray();
-            _callQueue.Clear();
-            foreach (var request in batch)
+            bool polled = _polled;
+            _polled = false;
+            long handlerStart = sim.NowPicoseconds;
+            if (!polled)
             {
+                InterruptsTaken++;
+                _waiting = TimeCategory.Interrupt;
+                yield return sim.Timeout(cpu.InterruptEntry + PksEntryExtra());
+                Account(TimeCategory.Interrupt);
+            }
+            (_batch, _callQueue) = (_callQueue, _batch);
+            if (_batch.Count > 0)
+            {
+                // llist_del_all: the queue head was last written by an initiator.
+                var take = apic.Ack(topology.Distance(_batch[0].Initiator.Id, Id));
+                foreach (var e in Spend(take, TimeCategory.Interrupt))
+                    yield return e;
+            }
+            long wake = _wakePs;
+            _wakePs = 0;
+            foreach (var request in _batch)
+            {
+                request.WakePs = wake;
+                request.IrqsOffPs = Math.Max(0, handlerStart - Math.Max(_deliveredAtPs, request.QueuedAtPs) - wake);
+                // Reading the csd: its line is in the initiator's cache.
+                foreach (var e in Spend(apic.Ack(topology.Distance(request.Initiator.Id, Id)), TimeCategory.Flush))
+                    yield return e;
                 if (_machine.EarlyAck)
                     Acknowledge(request);
                 foreach (var e in request.Function(this))
@@ -441,9 +589,13 @@ public sealed class Cpu
                 if (!_machine.EarlyAck)
                     Acknowledge(request);
             }
-            _waiting = TimeCategory.Interrupt;
-            yield return sim.Timeout(cpu.InterruptExit);
-            Account(TimeCategory.Interrupt);
+            _batch.Clear();
+            if (!polled)
+            {
+                _waiting = TimeCategory.Interrupt;
+                yield return sim.Timeout(cpu.InterruptExit);
+                Account(TimeCategory.Interrupt);
+            }
         }
     }
 
@@ -471,7 +623,7 @@ public sealed class Cpu
         _machine.CallsAcknowledged++;
         if (_machine.TrackOutstanding)
             _machine.Outstanding.Remove(request);
-        request.Acknowledge(this);
+        request.Unlock(_machine.Simulation.NowPicoseconds);
     }
 
     /// <summary>Charges the time since the last charge to <paramref name="category"/>.</summary>
@@ -483,34 +635,77 @@ public sealed class Cpu
     }
 
     /// <summary>
-    /// The menu governor's choice (drivers/cpuidle/governors/menu.c): the predicted idle time is the time to the
-    /// next timer (here, the planned end of the idle period), capped by the typical recent interval when the last
-    /// eight idle intervals are consistent (get_typical_interval: their mean when the standard deviation is small
-    /// against it), so a CPU woken again and again by IPIs stops choosing deep states.
+    /// The menu governor's choice (drivers/cpuidle/governors/menu.c, menu_select): the predicted idle time is
+    /// the time to the next timer (here, the planned end of the idle period), capped by the typical recent
+    /// interval (get_typical_interval) when there is one, so a CPU woken again and again by IPIs stops
+    /// choosing deep states. The deepest state whose target residency fits is chosen; POLL when none does.
     /// </summary>
     private IdleState ChooseIdleState(Duration untilTimer)
     {
         var predicted = untilTimer;
-        if (_idleIntervalCount == _idleIntervals.Length)
-        {
-            double mean = _idleIntervals.Average();
-            double variance = _idleIntervals.Sum(x => (x - mean) * (x - mean)) / _idleIntervals.Length;
-            // menu.c accepts the average when stddev <= 20 us or variance is small relative to the mean (avg^2 > 36 * variance).
-            if (mean * mean > 36 * variance || Math.Sqrt(variance) <= 20e6)
-                predicted = Duration.Min(predicted, new Duration((long)mean));
-        }
+        uint typicalUs = GetTypicalInterval(_idleIntervalsUs);
+        if (typicalUs != uint.MaxValue)
+            predicted = Duration.Min(predicted, Duration.FromMicroseconds(typicalUs));
         return DeepestFitting(predicted);
     }
 
-    private readonly double[] _idleIntervals = new double[8];
-    private int _idleIntervalCount;
+    /// <summary>
+    /// get_typical_interval of menu.c over the last eight idle intervals (microseconds): their average when the
+    /// standard deviation is small (variance &lt;= 400 us^2) or small against the average (avg^2 &gt; 36 variance,
+    /// with at least three quarters of the samples left); otherwise the largest sample is discarded as an
+    /// outlier and the test repeated, until a quarter of the samples are gone (then no typical interval:
+    /// <see cref="uint.MaxValue"/>).
+    /// </summary>
+    public static uint GetTypicalInterval(IReadOnlyList<uint> intervals)
+    {
+        ArgumentNullException.ThrowIfNull(intervals);
+        int n = intervals.Count;
+        uint thresh = int.MaxValue;
+        while (true)
+        {
+            uint min = uint.MaxValue, max = 0;
+            ulong sum = 0;
+            int divisor = 0;
+            foreach (uint value in intervals)
+            {
+                if (value > thresh)
+                    continue;
+                sum += value;
+                divisor++;
+                max = Math.Max(max, value);
+                min = Math.Min(min, value);
+            }
+            if (max == 0)
+                return uint.MaxValue;
+            ulong avg = sum / (ulong)divisor;
+            ulong variance = 0;
+            foreach (uint value in intervals)
+            {
+                if (value > thresh)
+                    continue;
+                long diff = (long)value - (long)avg;
+                variance += (ulong)(diff * diff);
+            }
+            variance /= (ulong)divisor;
+            if (variance <= ulong.MaxValue / 36)
+            {
+                if ((avg * avg > variance * 36 && divisor * 4 >= n * 3) || variance <= 400)
+                    return (uint)avg;
+            }
+            if (divisor * 4 <= n * 3)
+                return uint.MaxValue;
+            thresh = max - 1;
+        }
+    }
+
+    // menu_device.intervals: the last eight measured idle durations in microseconds, zero until measured.
+    private readonly uint[] _idleIntervalsUs = new uint[8];
     private int _idleIntervalNext;
 
     private void RecordIdleInterval(long ps)
     {
-        _idleIntervals[_idleIntervalNext] = ps;
-        _idleIntervalNext = (_idleIntervalNext + 1) % _idleIntervals.Length;
-        _idleIntervalCount = Math.Min(_idleIntervalCount + 1, _idleIntervals.Length);
+        _idleIntervalsUs[_idleIntervalNext] = (uint)Math.Min(ps / 1_000_000, int.MaxValue);
+        _idleIntervalNext = (_idleIntervalNext + 1) % _idleIntervalsUs.Length;
     }
 
     private IdleState DeepestFitting(Duration predicted)

@@ -3,30 +3,6 @@ using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Hardware;
 
-/// <summary>One idle state (C-state) as intel_idle or acpi_idle declares it.</summary>
-public sealed record IdleState : IParameters
-{
-    /// <summary>Name as in the kernel's tables.</summary>
-    [Param("Name of the idle state (C1, C1E, C6...)")]
-    public string Name { get; init; } = "C1";
-
-    /// <summary>Exit latency.</summary>
-    [Param("Time from the wake-up event to the CPU running again", Source = "drivers/idle/intel_idle.c exit_latency")]
-    public Duration ExitLatency { get; init; } = Duration.FromMicroseconds(2);
-
-    /// <summary>Target residency.</summary>
-    [Param("The governor enters this state only when the predicted idle time is at least this long", Source = "drivers/idle/intel_idle.c target_residency")]
-    public Duration TargetResidency { get; init; } = Duration.FromMicroseconds(2);
-
-    /// <summary>Whether the TLB is lost in this state.</summary>
-    [Param("The state loses the TLB (CPUIDLE_FLAG_TLB_FLUSHED: C3 and deeper)", Source = "drivers/idle/intel_idle.c")]
-    public bool FlushesTlb { get; init; }
-
-    /// <inheritdoc />
-    public IEnumerable<string> Validate(string path) =>
-        Check.NonNegative(path, "exit_latency", ExitLatency).Concat(Check.NonNegative(path, "target_residency", TargetResidency));
-}
-
 /// <summary>Per-CPU costs of entering the kernel and taking interrupts, and the idle states.</summary>
 public sealed record CpuParams : IParameters
 {
@@ -51,12 +27,13 @@ public sealed record CpuParams : IParameters
     public Duration InterruptExit { get; init; } = Duration.FromNanoseconds(97);
 
     /// <summary>Idle states, shallowest first.</summary>
-    [Param("Idle states, shallowest first; the governor picks the deepest whose target residency fits the predicted idle time")]
+    [Param("Idle states, shallowest first; the menu governor picks the deepest whose target residency fits the predicted idle time (POLL when none does)")]
     public IReadOnlyList<IdleState> IdleStates { get; init; } =
     [
+        new() { Name = "POLL", ExitLatency = Duration.Zero, TargetResidency = Duration.Zero, Polling = true },
         new() { Name = "C1", ExitLatency = Duration.FromMicroseconds(2), TargetResidency = Duration.FromMicroseconds(2) },
         new() { Name = "C1E", ExitLatency = Duration.FromMicroseconds(10), TargetResidency = Duration.FromMicroseconds(20) },
-        new() { Name = "C6", ExitLatency = Duration.FromMicroseconds(133), TargetResidency = Duration.FromMicroseconds(400), FlushesTlb = true },
+        new() { Name = "C6", ExitLatency = Duration.FromMicroseconds(133), TargetResidency = Duration.FromMicroseconds(400), FlushesTlb = true, Level = IdleLevel.Package },
     ];
 
     /// <inheritdoc />
@@ -111,26 +88,26 @@ public sealed record ApicParams : IParameters
 
     /// <summary>Delivery latency to an SMT sibling.</summary>
     [Param("From the ICR write to the target starting interrupt entry, SMT sibling", Source = "taken equal to same_socket_delivery: no separate figure")]
-    public Duration SmtDelivery { get; init; } = Duration.FromNanoseconds(509);
+    public Duration SmtDelivery { get; init; } = Duration.FromNanoseconds(339);
 
     /// <summary>Delivery latency within a socket.</summary>
-    [Param("From the ICR write to the target starting interrupt entry, same socket", Source = "derived from the Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com): 1436-661 = 775 ns for one remote target, less ICR write 29, interrupt entry 97, remote INVLPG 100 and ack 40 ns")]
-    public Duration SameSocketDelivery { get; init; } = Duration.FromNanoseconds(509);
+    [Param("From the ICR write to the target starting interrupt entry, same socket", Source = "derived from the Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com): 1436-661 = 775 ns for one remote target, less the initiator's csd_per_target 10 and two line transfers 80, ICR write 29, interrupt entry 97, the target's queue take and csd read 80, remote INVLPG 100 and csd_lock_wait's read 40 ns")]
+    public Duration SameSocketDelivery { get; init; } = Duration.FromNanoseconds(339);
 
     /// <summary>Delivery latency across sockets.</summary>
     [Param("From the ICR write to the target starting interrupt entry, across sockets", Source = "same_socket_delivery plus the cross- minus same-socket line transfer (120-40 ns); no direct measurement")]
-    public Duration CrossSocketDelivery { get; init; } = Duration.FromNanoseconds(589);
+    public Duration CrossSocketDelivery { get; init; } = Duration.FromNanoseconds(419);
 
     /// <summary>Acknowledgment transfer between SMT siblings.</summary>
-    [Param("Time for the csd unlock (ack) cache line to reach the waiting initiator, SMT sibling (shared L1)", Source = "L1 hit latency order, ~4 cycles plus the store-to-load handoff")]
+    [Param("Time for a modified cache line (a csd, a call_single_queue head, the unlock) to move between SMT siblings (shared L1)", Source = "L1 hit latency order, ~4 cycles plus the store-to-load handoff")]
     public Duration SmtAck { get; init; } = Duration.FromNanoseconds(10);
 
     /// <summary>Acknowledgment transfer within a socket.</summary>
-    [Param("Time for the ack cache line to reach the initiator, same socket", Source = "40-42 ns core-to-core modified-line transfer, Broadwell-EP (Intel MLC, McCalpin); CALIBRATION.md")]
+    [Param("Time for a modified cache line (a csd, a call_single_queue head, the unlock) to move between cores of one socket", Source = "40-42 ns core-to-core modified-line transfer, Broadwell-EP (Intel MLC, McCalpin); CALIBRATION.md")]
     public Duration SameSocketAck { get; init; } = Duration.FromNanoseconds(40);
 
     /// <summary>Acknowledgment transfer across sockets.</summary>
-    [Param("Time for the ack cache line to reach the initiator, across sockets", Source = "~100-140 ns cross-socket line transfer on Skylake-SP class servers (public core-to-core latency matrices); 120 ns taken")]
+    [Param("Time for a modified cache line (a csd, a call_single_queue head, the unlock) to move across sockets", Source = "~100-140 ns cross-socket line transfer on Skylake-SP class servers (public core-to-core latency matrices); 120 ns taken")]
     public Duration CrossSocketAck { get; init; } = Duration.FromNanoseconds(120);
 
     /// <summary>Delivery latency for a distance.</summary>

@@ -7,7 +7,8 @@ namespace TlbSim.Model.Hardware;
 /// default) writes the ICR once per cluster of up to 16 logical CPUs among the targets, in physical mode
 /// once per target (__x2apic_send_IPI_mask); when every other online CPU is a target and shorthands are
 /// enabled, one all-but-self write does (native_send_call_func_ipi). Each IPI reaches its
-/// target after the ICR write that names it plus a delivery latency set by the distance.
+/// target after the ICR write that names it plus a delivery latency set by the distance. A single target
+/// idle in a polling state gets no IPI at all (call_function_single_prep_ipi).
 /// </summary>
 public sealed class IpiBus
 {
@@ -18,6 +19,9 @@ public sealed class IpiBus
 
     /// <summary>IPIs sent (one per target, a shorthand counts each CPU it reaches).</summary>
     public long IpisSent { get; private set; }
+
+    /// <summary>Single requests to a polling idle CPU that needed no IPI.</summary>
+    public long PollWakes { get; private set; }
 
     /// <summary>ICR writes made.</summary>
     public long IcrWrites { get; private set; }
@@ -34,6 +38,15 @@ public sealed class IpiBus
         if (targets.Count == 0)
             return Duration.Zero;
         var apic = _machine.Params.Apic;
+        if (targets.Count == 1 && targets[0].IsPolling)
+        {
+            // send_call_function_single_ipi: call_function_single_prep_ipi finds TIF_POLLING_NRFLAG and sets
+            // need_resched instead (set_nr_if_polling); the polling CPU sees the flag's line change.
+            PollWakes++;
+            var target = targets[0];
+            _machine.Simulation.Timeout(LineTransfer(from, target)).AddCallback(_ => target.PollWake());
+            return Duration.Zero;
+        }
         // One target goes through send_call_function_single_ipi, which never uses a shorthand.
         bool shorthand = apic.UseShorthand && targets.Count > 1 && targets.Count == _machine.Cpus.Count - 1;
         IpisSent += targets.Count;
@@ -76,14 +89,12 @@ public sealed class IpiBus
         return apic.IcrWrite * writes;
     }
 
-    /// <summary>Calls <paramref name="arrived"/> when a cache line written by <paramref name="from"/> (an ack) reaches <paramref name="to"/>.</summary>
-    public void TransferLine(Cpu from, Cpu to, Action arrived)
+    /// <summary>Time for a cache line written by <paramref name="from"/> to reach <paramref name="to"/> (a csd, a queue head, a flag).</summary>
+    public Duration LineTransfer(Cpu from, Cpu to)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
-        ArgumentNullException.ThrowIfNull(arrived);
-        var latency = _machine.Params.Apic.Ack(_machine.Topology.Distance(from.Id, to.Id));
-        _machine.Simulation.Timeout(latency).AddCallback(_ => arrived());
+        return _machine.Params.Apic.Ack(_machine.Topology.Distance(from.Id, to.Id));
     }
 
     private void DeliverAfter(Cpu target, Duration latency) =>

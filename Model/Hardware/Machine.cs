@@ -35,7 +35,54 @@ public sealed class Machine
         Walker = new PageWalker(parameters.Tlb, parameters.Cpu.Frequency);
         Bus = new IpiBus(this);
         Cpus = Enumerable.Range(0, Topology.Cpus).Select(i => new Cpu(this, i)).ToArray();
+        _coreDeepThreads = new int[parameters.Topology.Sockets * parameters.Topology.CoresPerSocket];
+        _packageDeepThreads = new int[parameters.Topology.Sockets];
+        var states = parameters.Cpu.IdleStates;
+        _threadFallback = states.LastOrDefault(s => s.Level == IdleLevel.Thread && !s.Polling) ?? states[0];
     }
+
+    // Threads idle in a core-or-deeper state, per core; threads idle in a package state, per socket.
+    private readonly int[] _coreDeepThreads;
+    private readonly int[] _packageDeepThreads;
+    private readonly IdleState _threadFallback;
+
+    internal void EnterIdle(Cpu cpu, IdleState state) => CountIdle(cpu, state, +1);
+
+    internal void ExitIdle(Cpu cpu, IdleState state) => CountIdle(cpu, state, -1);
+
+    private void CountIdle(Cpu cpu, IdleState state, int delta)
+    {
+        if (state.Level != IdleLevel.Thread)
+            _coreDeepThreads[cpu.Core] += delta;
+        if (state.Level == IdleLevel.Package)
+            _packageDeepThreads[cpu.Socket] += delta;
+    }
+
+    /// <summary>
+    /// What an idle CPU that asked for <paramref name="requested"/> has reached right now: a core state needs
+    /// every SMT thread of the core idle in a core state or deeper, a package state every thread of the
+    /// package in a package state; short of that the CPU sits in the deepest thread state of the table (the
+    /// core stays clocked for its running sibling), or in the core state.
+    /// </summary>
+    public (IdleState State, IdleLevel Level) Reached(Cpu cpu, IdleState requested)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        ArgumentNullException.ThrowIfNull(requested);
+        if (requested.Level == IdleLevel.Thread)
+            return (requested, IdleLevel.Thread);
+        var t = Params.Topology;
+        if (_coreDeepThreads[cpu.Core] < t.ThreadsPerCore)
+            return (_threadFallback, IdleLevel.Thread);
+        if (requested.Level == IdleLevel.Package && _packageDeepThreads[cpu.Socket] == t.CoresPerSocket * t.ThreadsPerCore)
+            return (requested, IdleLevel.Package);
+        return (requested, IdleLevel.Core);
+    }
+
+    /// <summary>Threads idle in a core-or-deeper state on <paramref name="core"/>, as counted (for the invariant checks).</summary>
+    public int CoreDeepThreads(int core) => _coreDeepThreads[core];
+
+    /// <summary>Threads idle in a package state on <paramref name="socket"/>, as counted (for the invariant checks).</summary>
+    public int PackageDeepThreads(int socket) => _packageDeepThreads[socket];
 
     /// <summary>The engine.</summary>
     public Simulation Simulation { get; }

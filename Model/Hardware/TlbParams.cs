@@ -97,6 +97,14 @@ public sealed record TlbParams : IParameters
     [Param("Time of a global flush (__flush_tlb_all: INVPCID all-context or a CR4.PGE toggle)", Unit = "cycles", Source = "no published figure; taken as two CR3-write equivalents (2 x 96 cycles), the cost of the CR4 toggle pair it replaces")]
     public double GlobalFlushCycles { get; init; } = 192;
 
+    /// <summary>Whether the CPU has INVPCID.</summary>
+    [Param("The CPU has INVPCID (Haswell and later): with PTI, flush_tlb_one_user also flushes the address from the user PCID with INVPCID; without it, invalidate_user_asid marks the whole user PCID for a flush at the next return to user", Source = "arch/x86/mm/tlb.c native_flush_tlb_one_user")]
+    public bool Invpcid { get; init; } = true;
+
+    /// <summary>INVPCID single-address cost above INVLPG.</summary>
+    [Param("Extra time of INVPCID single-address over INVLPG, paid per page for the user PCID when PTI is on", Unit = "cycles", Source = "lore:20190823225248.15597-3-namit@vmware.com: INVPCID is more than 133 cycles slower than INVLPG on Skylake; 133 taken (a lower bound)")]
+    public double InvpcidExtraCycles { get; init; } = 133;
+
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path)
     {
@@ -129,6 +137,7 @@ public sealed record TlbParams : IParameters
         e.AddRange(Check.NonNegative(path, "invlpg", Invlpg));
         e.AddRange(Check.Range(path, "cr3_write_cycles", Cr3WriteCycles, 0, 1e6));
         e.AddRange(Check.Range(path, "global_flush_cycles", GlobalFlushCycles, 0, 1e6));
+        e.AddRange(Check.Range(path, "invpcid_extra_cycles", InvpcidExtraCycles, 0, 1e6));
         return e;
     }
 }

@@ -86,6 +86,14 @@ public sealed record KernelParams : IParameters
     [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns")]
     public Duration VmapPurgePerArea { get; init; } = Duration.FromNanoseconds(100);
 
+    /// <summary>mprotect's VMA work.</summary>
+    [Param("mprotect's work besides the PTEs and the flush: mmap_write_lock, the VMA lookup, mprotect_fixup (vma_modify_flags splitting and merging the VMA)", Source = "derived from the 1-thread single-page mprotect(PROT_READ) loop, 2499 cycles at 3.4 GHz = 735 ns (lore:20220718120212.3180-1-namit@vmware.com), less the syscall round trip 192, change_protection 70 and the local INVLPG 100 ns")]
+    public Duration MprotectFixup { get; init; } = Duration.FromNanoseconds(373);
+
+    /// <summary>Initiator software work per target of smp_call_function_many_cond.</summary>
+    [Param("Initiator instructions per target in smp_call_function_many_cond's queueing loop (for_each_cpu, cond_func, filling the csd), besides the two cache-line transfers of csd_lock and llist_add that tlbsim charges at the machine's line-transfer latency", Source = "no published figure; estimate 10 ns (~25 instructions at 2.5-3.4 GHz), plausible 5-30 ns")]
+    public Duration CsdPerTarget { get; init; } = Duration.FromNanoseconds(10);
+
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path) =>
         new[]
@@ -98,5 +106,6 @@ public sealed record KernelParams : IParameters
             Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zap_per_page", ZapPerPage),
             Check.NonNegative(path, "protect_per_page", ProtectPerPage),
             Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
+            Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.NonNegative(path, "mprotect_fixup", MprotectFixup),
         }.SelectMany(x => x);
 }

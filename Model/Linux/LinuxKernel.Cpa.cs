@@ -189,7 +189,7 @@ public sealed partial class LinuxKernel
     public IEnumerable<Event> Mprotect(Cpu me, AddressSpace mm, long pages)
     {
         ArgumentNullException.ThrowIfNull(me);
-        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip + Params.ProtectPerPage * pages, TimeCategory.Kernel))
+        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip + Params.MprotectFixup + Params.ProtectPerPage * pages, TimeCategory.Kernel))
             yield return e;
         foreach (var e in FlushTlbMmRange(me, mm, pages, freedTables: false))
             yield return e;

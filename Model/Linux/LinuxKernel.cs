@@ -46,6 +46,9 @@ public sealed partial class LinuxKernel
     /// <summary>Full or global flushes executed, summed over CPUs.</summary>
     public long FullFlushes { get; private set; }
 
+    /// <summary>CPUs in an mm's cpumask that flush_tlb_mm_range did not interrupt because they were lazy.</summary>
+    public long LazySkips { get; private set; }
+
     /// <summary>Single-page invalidations (INVLPG) executed, summed over CPUs.</summary>
     public long PageInvalidations { get; private set; }
 
@@ -73,7 +76,10 @@ public sealed partial class LinuxKernel
                 continue;
             if (freedTables || (!cpu.IsLazy && cpu.LoadedMm == mm))
                 targets.Add(cpu);
+            else if (cpu.IsLazy)
+                LazySkips++;
         }
+        UserFlushTargets?.Invoke(mm, targets, freedTables);
         bool local = me.LoadedMm == mm && !me.IsLazy;
         IEnumerable<Event> Func(Cpu cpu) => FlushTlbFunc(cpu, mm, gen, full ? -1 : pages);
         if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
@@ -103,7 +109,7 @@ public sealed partial class LinuxKernel
             return FlushTlbAll(me);
         if (Params.Policy == FlushPolicy.Broadcast)
             return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
-        return OnEachCpuMask(me, Others(me), cpu => KernelRangeFunc(cpu, pages, mappedBy), runLocal: true);
+        return OnEachCpuMask(me, Others(me), cpu => FlushTlbOneKernel(cpu, pages, mappedBy), runLocal: true);
     }
 
     /// <summary>flush_tlb_all: a global flush (__flush_tlb_all) on every online CPU, idle ones included.</summary>
@@ -127,6 +133,12 @@ public sealed partial class LinuxKernel
         if (cpu.LoadedMm == next && !cpu.IsLazy)
             return []; // a thread switch within one process: nothing to do
         bool stale = _cpuTlbGen.GetValueOrDefault((cpu.Id, next.Id)) < next.TlbGeneration;
+        if (cpu.LoadedMm != next && cpu.InvalidateOther)
+        {
+            // choose_new_asid: clear_asid_other after a kernel flush under PTI; the next mm's ASID is flushed.
+            cpu.InvalidateOther = false;
+            stale = true;
+        }
         if (cpu.LoadedMm == next && !stale)
         {
             cpu.IsLazy = false; // back from lazy mode to the mm still loaded, and nothing was missed: no CR3 write
@@ -213,20 +225,23 @@ public sealed partial class LinuxKernel
         if (targets.Count > 0)
         {
             Shootdowns++;
-            var done = new Event(Sim);
-            int pending = targets.Count;
-            void Arrived()
-            {
-                if (--pending == 0)
-                    done.Succeed();
-            }
+            var bus = Machine.Bus;
+            var round = new CallRound(Sim, targets.Count);
             var needIpi = new List<Cpu>(targets.Count);
+            long queuePs = 0;
             foreach (var t in targets)
             {
-                if (t.Enqueue(new CallRequest(me, function, target => Machine.Bus.TransferLine(target, me, Arrived))))
+                // csd_lock (the csd's line comes back from the target that unlocked it last time), then
+                // llist_add on the target's call_single_queue (its head line comes from the target).
+                queuePs += Params.CsdPerTarget.Picoseconds + 2 * bus.LineTransfer(t, me).Picoseconds;
+                var request = new CallRequest(me, t, function, round);
+                round.Requests.Add(request);
+                if (t.Enqueue(request))
                     needIpi.Add(t);
             }
-            var sendTime = Machine.Bus.Send(me, needIpi);
+            foreach (var e in me.Run(new Duration(queuePs), TimeCategory.Flush))
+                yield return e;
+            var sendTime = bus.Send(me, needIpi);
             foreach (var e in me.RunIrqsOff(sendTime, TimeCategory.Flush))
                 yield return e;
             if (runLocal && !synchronous)
@@ -234,8 +249,23 @@ public sealed partial class LinuxKernel
                 foreach (var e in RunLocal(me, function))
                     yield return e;
             }
-            foreach (var e in me.SpinUntil(done, TimeCategory.Flush))
+            long waitStart = Sim.NowPicoseconds;
+            foreach (var e in me.SpinUntil(round.Done, TimeCategory.Flush))
                 yield return e;
+            // csd_lock_wait on each target's csd in turn: each read is a line transfer from the target that
+            // unlocked it, and cannot finish before that unlock.
+            long walkEnd = waitStart;
+            CallRequest critical = round.Requests[0];
+            foreach (var request in round.Requests)
+            {
+                walkEnd = Math.Max(walkEnd, request.UnlockedAtPs) + bus.LineTransfer(request.Target, me).Picoseconds;
+                if (request.UnlockedAtPs > critical.UnlockedAtPs)
+                    critical = request;
+            }
+            long walkPs = Math.Max(0, walkEnd - Sim.NowPicoseconds);
+            foreach (var e in me.Run(new Duration(walkPs), TimeCategory.Flush))
+                yield return e;
+            Attribute(me.Breakdown, critical, waitStart, queuePs + sendTime.Picoseconds + walkPs);
             if (runLocal && synchronous && !localFirst)
             {
                 foreach (var e in RunLocal(me, function))
@@ -248,6 +278,25 @@ public sealed partial class LinuxKernel
                 yield return e;
         }
     }
+
+    /// <summary>
+    /// Splits one round's wait among its causes: the wait for the critical (last) target is its wake-up first,
+    /// then its interrupts-off delay, then the rest (delivery, entry, the flush itself, the unlock); the
+    /// initiator's queueing, ICR writes and csd walk are per-target work.
+    /// </summary>
+    private static void Attribute(LatencyBreakdown breakdown, CallRequest critical, long waitStartPs, long perTargetPs)
+    {
+        long wait = Math.Max(0, critical.UnlockedAtPs - waitStartPs);
+        long wake = Math.Min(critical.WakePs, wait);
+        long irqsOff = Math.Min(critical.IrqsOffPs, wait - wake);
+        breakdown.WakePs += wake;
+        breakdown.IrqsOffPs += irqsOff;
+        breakdown.RemoteWaitPs += wait - wake - irqsOff;
+        breakdown.PerTargetPs += perTargetPs;
+    }
+
+    /// <summary>Called by flush_tlb_mm_range with the mm, the CPUs it chose to interrupt and whether page tables were freed (the invariant checks watch it).</summary>
+    public Action<AddressSpace, IReadOnlyList<Cpu>, bool>? UserFlushTargets { get; set; }
 
     private static IEnumerable<Event> RunLocal(Cpu me, Func<Cpu, IEnumerable<Event>> function)
     {
@@ -291,7 +340,10 @@ public sealed partial class LinuxKernel
         foreach (var e in cpu.Spend(LocalFlushTime(partial ? pages : -1, global: false), TimeCategory.Flush))
             yield return e;
         if (partial)
+        {
             PageInvalidations += pages;
+            FlushUserPcid(cpu);
+        }
         LoseUser(cpu, mm, current, full: !partial);
     }
 
@@ -306,13 +358,34 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>do_kernel_range_flush: flush_tlb_one_kernel (INVLPG) for each page.</summary>
-    private IEnumerable<Event> KernelRangeFunc(Cpu cpu, long pages, PageSize mappedBy)
+    /// <summary>
+    /// do_kernel_range_flush on <paramref name="cpu"/> (run it there, interrupts off): flush_tlb_one_kernel for each page: flush_tlb_one_user (INVLPG, and with PTI the
+    /// user PCID too), and with PTI invalidate_other, so that this CPU's next switch to another mm flushes
+    /// (kernel mappings are not global under PTI, and other ASIDs may hold the address).
+    /// </summary>
+    public IEnumerable<Event> FlushTlbOneKernel(Cpu cpu, long pages, PageSize mappedBy)
     {
         foreach (var e in cpu.Spend(LocalFlushTime(pages, global: false), TimeCategory.Flush))
             yield return e;
         PageInvalidations += pages;
         cpu.LoseKernelPages(pages, mappedBy);
+        FlushUserPcid(cpu);
+        if (Machine.Params.Cpu.Pti)
+            cpu.InvalidateOther = true;
+    }
+
+    /// <summary>
+    /// The user-PCID half of flush_tlb_one_user under PTI: INVPCID of the one address (its time is in
+    /// <see cref="LocalFlushTime"/>), or without INVPCID invalidate_user_asid, which flushes the whole user
+    /// PCID at the next return to user (charged now as the loss of the user entries).
+    /// </summary>
+    private void FlushUserPcid(Cpu cpu)
+    {
+        if (Machine.Params.Cpu.Pti && !Machine.Params.Tlb.Invpcid)
+        {
+            FullFlushes++;
+            cpu.LoseEntries(c => !c.Kernel);
+        }
     }
 
     /// <summary>do_flush_tlb_all: __flush_tlb_all, dropping global entries too.</summary>
@@ -329,12 +402,18 @@ public sealed partial class LinuxKernel
         cpu.LoseEntries(_ => true);
     }
 
-    /// <summary>Time of a flush on one CPU: INVLPG per page, or one CR3 write / global flush (pages &lt; 0).</summary>
+    /// <summary>
+    /// Time of a flush on one CPU: flush_tlb_one_user per page (INVLPG, plus INVPCID of the user PCID under
+    /// PTI when the CPU has it), or one CR3 write / global flush (pages &lt; 0).
+    /// </summary>
     private Duration LocalFlushTime(long pages, bool global)
     {
         var tlb = Machine.Params.Tlb;
         var clock = Machine.Params.Cpu.Frequency;
-        return pages < 0 ? clock.Cycles(global ? tlb.GlobalFlushCycles : tlb.Cr3WriteCycles) : tlb.Invlpg * pages;
+        if (pages < 0)
+            return clock.Cycles(global ? tlb.GlobalFlushCycles : tlb.Cr3WriteCycles);
+        var perPage = Machine.Params.Cpu.Pti && tlb.Invpcid ? tlb.Invlpg + clock.Cycles(tlb.InvpcidExtraCycles) : tlb.Invlpg;
+        return perPage * pages;
     }
 
     // ---- Broadcast invalidation (INVLPGB + TLBSYNC) -----------------------------------------------

@@ -2,6 +2,7 @@ using TlbSim.Model.Hardware;
 using TlbSim.Model.Kernel;
 using TlbSim.Model.Linux;
 using TlbSim.Model.Memory;
+using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Mechanisms;
 
@@ -78,8 +79,9 @@ public sealed class Xpfo : IMechanism
                     yield return e;
                 break;
             case XpfoFlushPolicy.Deferred:
-                cpu.LoseKernelPages(1, PageSize.Size4K);
-                foreach (var e in cpu.RunIrqsOff(context.Machine.Params.Tlb.Invlpg, TimeCategory.Flush))
+                foreach (var e in kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K))
+                    yield return e;
+                foreach (var e in cpu.RunIrqsOff(Duration.Zero, TimeCategory.Flush))
                     yield return e;
                 kernel.Current[cpu.Id]?.PostFlushToOthers(context.Machine.Cpus.Count, cpu.Id);
                 break;

@@ -69,6 +69,9 @@ public sealed record RunOutcome
     /// <summary>Full or global flushes (summed over CPUs).</summary>
     public long FullFlushes { get; init; }
 
+    /// <summary>CPUs that flush_tlb_mm_range left alone because they were in lazy TLB mode.</summary>
+    public long LazySkips { get; init; }
+
     /// <summary>Page walks, refills included (summed over CPUs).</summary>
     public double TlbMisses { get; init; }
 
@@ -96,6 +99,47 @@ public sealed record RunOutcome
     /// baseline's is how much the design slows the workload's kernel (system) time.
     /// </summary>
     public double KernelTimePerWork { get; init; }
+
+    /// <summary>
+    /// Per kind of operation (the mechanism's order): where the measured operations' time went, summed in
+    /// picoseconds (see <see cref="OperationBreakdown"/>).
+    /// </summary>
+    public IReadOnlyList<OperationBreakdown> Breakdown { get; init; } = [];
+}
+
+/// <summary>
+/// The measured operations of one kind in one run, their total latency split by cause: waiting for the
+/// critical target's wake-up from idle, for it to enable interrupts, the initiator's per-target work
+/// (csd_lock, llist_add, ICR writes, csd_lock_wait's walk), and the rest of the wait for targets (delivery,
+/// entry, their flush, the unlock). The remainder of <see cref="TotalPs"/> is the initiator's own work.
+/// </summary>
+public sealed record OperationBreakdown
+{
+    /// <summary>Sum of the operations' latencies.</summary>
+    public long TotalPs { get; init; }
+
+    /// <summary>Waiting for wake-ups.</summary>
+    public long WakePs { get; init; }
+
+    /// <summary>Waiting for interrupts-off sections to end.</summary>
+    public long IrqsOffPs { get; init; }
+
+    /// <summary>Per-target work on the initiator.</summary>
+    public long PerTargetPs { get; init; }
+
+    /// <summary>The rest of the wait for targets.</summary>
+    public long RemoteWaitPs { get; init; }
+
+    /// <summary>The sum of two breakdowns.</summary>
+    public OperationBreakdown Add(OperationBreakdown other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new()
+        {
+            TotalPs = TotalPs + other.TotalPs, WakePs = WakePs + other.WakePs, IrqsOffPs = IrqsOffPs + other.IrqsOffPs,
+            PerTargetPs = PerTargetPs + other.PerTargetPs, RemoteWaitPs = RemoteWaitPs + other.RemoteWaitPs,
+        };
+    }
 }
 
 /// <summary>Receives what a run measures as it happens.</summary>
@@ -133,18 +177,22 @@ public static class Experiment
         var access = spec.Workload.Access with { KernelShare = spec.Workload.KernelFraction };
         int initiators = spec.Operations.Initiators == 0 ? machine.Cpus.Count : Math.Min(spec.Operations.Initiators, machine.Cpus.Count);
         long warmupEnd = spec.Warmup.Picoseconds;
+        var breakdown = new OperationBreakdown[mechanism.OperationKinds.Count];
+        for (int k = 0; k < breakdown.Length; k++)
+            breakdown[k] = new();
         foreach (var cpu in machine.Cpus)
         {
             cpu.Profile = access;
             bool initiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
-            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, runQueues, initiates, observer, warmupEnd));
+            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, runQueues, initiates, observer, warmupEnd, breakdown));
         }
         sim.Process(Sampler(sim, machine, kernel, spec, observer), "sampler");
-        var checker = spec.Check ? new InvariantChecker(machine) : null;
+        var checker = spec.Check ? new InvariantChecker(machine, kernel) : null;
 
         sim.Run(spec.Warmup);
         var before = Snapshot.Take(machine, kernel);
         long remapsBefore = context.Remaps;
+        long lazySkipsBefore = kernel.LazySkips;
         sim.Run(spec.Warmup + spec.Duration);
         var after = Snapshot.Take(machine, kernel);
         checker?.CheckNow();
@@ -158,6 +206,7 @@ public static class Experiment
             Ipis = after.Ipis - before.Ipis,
             Shootdowns = after.Shootdowns - before.Shootdowns,
             FullFlushes = after.FullFlushes - before.FullFlushes,
+            LazySkips = kernel.LazySkips - lazySkipsBefore,
             TlbMisses = after.Walks - before.Walks,
             TimeShare = Enum.GetValues<TimeCategory>().ToDictionary(c => c, c => (after.Time[(int)c] - before.Time[(int)c]) / 1e12 / cpuSeconds),
             DirectMap1G = directMap.Count1G,
@@ -166,6 +215,7 @@ public static class Experiment
             Events = sim.EventsProcessed,
             Remaps = context.Remaps - remapsBefore,
             KernelTimePerWork = KernelTimePerWork(before, after, spec.Workload.KernelFraction),
+            Breakdown = breakdown,
         };
     }
 
@@ -212,7 +262,7 @@ public static class Experiment
     }
 
     private static IEnumerable<Event> CpuProgram(Cpu cpu, RunSpec spec, IMechanism mechanism, MechanismContext context, RunQueues runQueues,
-        bool initiates, IRunObserver observer, long warmupEnd)
+        bool initiates, IRunObserver observer, long warmupEnd, OperationBreakdown[] breakdown)
     {
         var sim = cpu.Machine.Simulation;
         var kernel = context.Kernel;
@@ -245,12 +295,21 @@ public static class Experiment
             foreach (var e in Resume())
                 yield return e;
             long start = sim.NowPicoseconds;
+            var waits = cpu.Breakdown.Copy();
             foreach (var e in mechanism.Operate(context, cpu))
                 yield return e;
             if (start >= warmupEnd)
             {
                 cpu.Machine.OperationsDone++;
-                observer.Operation(mechanism.LastKind(cpu), new Duration(sim.NowPicoseconds - start));
+                int kind = mechanism.LastKind(cpu);
+                long latency = sim.NowPicoseconds - start;
+                var b = cpu.Breakdown;
+                breakdown[kind] = breakdown[kind].Add(new OperationBreakdown
+                {
+                    TotalPs = latency, WakePs = b.WakePs - waits.WakePs, IrqsOffPs = b.IrqsOffPs - waits.IrqsOffPs,
+                    PerTargetPs = b.PerTargetPs - waits.PerTargetPs, RemoteWaitPs = b.RemoteWaitPs - waits.RemoteWaitPs,
+                });
+                observer.Operation(kind, new Duration(latency));
             }
         }
 

@@ -9,8 +9,10 @@ namespace TlbSim.Model.Workloads;
 /// The run-time invariants behind <c>tlbsim run --check</c> (always on in tests): simulated time never
 /// goes backwards; every IPI's request is acknowledged (none waits longer than the csd-lock timeout and
 /// no more are acknowledged than were sent); no TLB structure holds more entries than it has; each CPU's
-/// time accounting sums to the elapsed time. A violation stops the run with a message naming the
-/// invariant, the CPU and the time.
+/// time accounting sums to the elapsed time; no CPU sits in a core C-state while an SMT sibling runs, and no
+/// package state is reached while any CPU of the package runs; flush_tlb_mm_range never interrupts a CPU
+/// that is lazy or no longer runs the mm unless page tables were freed. A violation stops the run with a
+/// message naming the invariant, the CPU and the time.
 /// </summary>
 public sealed class InvariantChecker
 {
@@ -21,10 +23,25 @@ public sealed class InvariantChecker
     private long _lastTimePs;
 
     /// <summary>Installs the checks on <paramref name="machine"/>.</summary>
-    public InvariantChecker(Machine machine)
+    public InvariantChecker(Machine machine, Linux.LinuxKernel? kernel = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         _machine = machine;
+        if (kernel is not null)
+        {
+            var previousHook = kernel.UserFlushTargets;
+            kernel.UserFlushTargets = (mm, targets, freedTables) =>
+            {
+                previousHook?.Invoke(mm, targets, freedTables);
+                if (freedTables)
+                    return;
+                foreach (var t in targets)
+                {
+                    if (t.IsLazy || t.LoadedMm != mm)
+                        throw Violation("a user-mm flush never interrupts a CPU that could skip it (lazy, or running another mm)", t, $"flush of mm {mm.Id}");
+                }
+            };
+        }
         machine.TrackOutstanding = true;
         var sim = machine.Simulation;
         var previous = sim.BeforeFire;
@@ -61,6 +78,38 @@ public sealed class InvariantChecker
             if (cpu.Accounted != sim.Now)
                 throw Violation("each CPU's time accounting sums to elapsed time", cpu, $"accounted {cpu.Accounted}");
             CheckOccupancy(cpu);
+        }
+        CheckIdleLevels();
+    }
+
+    private void CheckIdleLevels()
+    {
+        var p = _machine.Topology.Params;
+        var coreDeep = new int[p.Sockets * p.CoresPerSocket];
+        var coreRunning = new bool[coreDeep.Length];
+        var socketRunning = new bool[p.Sockets];
+        foreach (var c in _machine.Cpus)
+        {
+            if (c.IdleStateRequested is { Level: not IdleLevel.Thread })
+                coreDeep[c.Core]++;
+            if (!c.IsIdle && c.Process is not null)
+            {
+                coreRunning[c.Core] = true;
+                socketRunning[c.Socket] = true;
+            }
+        }
+        foreach (var cpu in _machine.Cpus)
+        {
+            // The machine's counts of deep idle threads must match the CPUs' own states, or Reached() lies.
+            if (coreDeep[cpu.Core] != _machine.CoreDeepThreads(cpu.Core))
+                throw Violation("the count of threads in core states matches the CPUs", cpu, $"{_machine.CoreDeepThreads(cpu.Core)} counted, {coreDeep[cpu.Core]} found");
+            if (cpu.IdleStateRequested is not { } requested)
+                continue;
+            var (_, level) = _machine.Reached(cpu, requested);
+            if (level != IdleLevel.Thread && coreRunning[cpu.Core])
+                throw Violation("no CPU is in a core C-state while an SMT sibling runs", cpu, $"reached {level} in {requested.Name}");
+            if (level == IdleLevel.Package && socketRunning[cpu.Socket])
+                throw Violation("no package C-state while any CPU of the package runs", cpu, $"reached the package state in {requested.Name}");
         }
     }
 

@@ -16,13 +16,18 @@ public static class KernelBuildCalibration
     public const double Published = 2.61;
 
     /// <summary>XPFO's kernel-time slowdown of kernel_build for one seed (200 ms measured after 5 ms warm-up).</summary>
-    public static double XpfoSlowdown(long seed, bool check = false) => KernelTimePerWork("xpfo", seed, check) / KernelTimePerWork("baseline", seed, check);
+    /// <remarks>How the input was set: scan <paramref name="transitionRate"/> (default: the preset's) and interpolate.</remarks>
+    public static double XpfoSlowdown(long seed, bool check = false, double? transitionRate = null)
+    {
+        var workload = WorkloadPresets.KernelBuild with { PageTransitionRate = transitionRate ?? WorkloadPresets.KernelBuild.PageTransitionRate };
+        return KernelTimePerWork("xpfo", seed, check, workload) / KernelTimePerWork("baseline", seed, check, workload);
+    }
 
-    private static double KernelTimePerWork(string mechanism, long seed, bool check) => Experiment.Run(new RunSpec
+    private static double KernelTimePerWork(string mechanism, long seed, bool check, WorkloadParams workload) => Experiment.Run(new RunSpec
     {
         Machine = MachinePresets.IvyBridgeDesktop,
         Kernel = new KernelParams(),
-        Workload = WorkloadPresets.KernelBuild,
+        Workload = workload,
         MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
         Operations = new OperationParams(),
         Mechanism = mechanism,

@@ -121,7 +121,7 @@ public static class WorkloadPresets
     };
 
     /// <summary>The kernel_build preset's page ownership transitions per second per busy CPU: fitted once (see the card).</summary>
-    public const double KernelBuildTransitionRate = 523_000;
+    public const double KernelBuildTransitionRate = 402_000;
 
     /// <summary>A network server: mostly kernel time (networking stack), short busy periods, many interrupts and IRQ-off sections.</summary>
     public static WorkloadParams WebServer { get; } = new()

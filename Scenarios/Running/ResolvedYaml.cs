@@ -73,7 +73,7 @@ public static class ResolvedYaml
                 {
                     if (item.Map is not null)
                     {
-                        sb.Append(pad).Append("  - {").Append(string.Join(", ", item.Map.Select(kv => $"{kv.Key}: {Quote(kv.Value.Scalar ?? "")}"))).Append("}\n");
+                        sb.Append(pad).Append("  - ").Append(FlowNode(item)).Append('\n');
                     }
                     else
                     {
@@ -111,8 +111,7 @@ public static class ResolvedYaml
                 sb.Append(pad).Append(p.Key).Append(":\n");
                 foreach (var item in (System.Collections.IEnumerable)value!)
                 {
-                    var fields = ParamReflection.Params(item.GetType()).Select(f => $"{f.Key}: {Quote(ParamReflection.Format(f.Property.GetValue(item)))}");
-                    sb.Append(pad).Append("  - {").Append(string.Join(", ", fields)).Append("}\n");
+                    sb.Append(pad).Append("  - ").Append(FlowRecord(item)).Append('\n');
                 }
             }
             else if (value is IReadOnlyList<string> list)
@@ -125,6 +124,18 @@ public static class ResolvedYaml
             }
         }
     }
+
+    /// <summary>A record as one flow mapping, nested sections as nested mappings.</summary>
+    private static string FlowRecord(object record) =>
+        "{" + string.Join(", ", ParamReflection.Params(record.GetType()).Select(f =>
+        {
+            var value = f.Property.GetValue(record);
+            return $"{f.Key}: {(f.IsSection ? FlowRecord(value!) : Quote(ParamReflection.Format(value)))}";
+        })) + "}";
+
+    /// <summary>A mapping node as one flow mapping.</summary>
+    private static string FlowNode(SettingNode node) =>
+        "{" + string.Join(", ", node.Map!.Select(kv => $"{kv.Key}: {(kv.Value.Map is not null ? FlowNode(kv.Value) : Quote(kv.Value.Scalar ?? ""))}")) + "}";
 
     private static string Quote(string s)
     {
