@@ -34,7 +34,7 @@ public static class MachinePresets
     private static MachineParams WithMeasuredC1(MachineParams m, string name, params double[] quantilesNs)
     {
         var apic = m.Apic;
-        double rest = 10 + 2 * apic.SameSocketAck.TotalNanoseconds + apic.IcrWrite.TotalNanoseconds + apic.SameSocketDelivery.TotalNanoseconds
+        double rest = 10 + 1.5 * apic.SameSocketAck.TotalNanoseconds + apic.IcrWrite.TotalNanoseconds + apic.SameSocketDelivery.TotalNanoseconds
             + m.Cpu.InterruptEntry.TotalNanoseconds + 2 * apic.SameSocketAck.TotalNanoseconds;
         var states = m.Cpu.IdleStates.ToArray();
         int c1 = Array.FindIndex(states, s => s.Name.StartsWith("C1", StringComparison.Ordinal));

@@ -91,8 +91,16 @@ public sealed record KernelParams : IParameters
     public Duration MprotectFixup { get; init; } = Duration.FromNanoseconds(373);
 
     /// <summary>Initiator software work per target of smp_call_function_many_cond.</summary>
-    [Param("Initiator instructions per target in smp_call_function_many_cond's queueing loop (for_each_cpu, cond_func, filling the csd), besides the two cache-line transfers of csd_lock and llist_add that tlbsim charges at the machine's line-transfer latency", Source = "no published figure; estimate 10 ns (~25 instructions at 2.5-3.4 GHz), plausible 5-30 ns")]
+    [Param("Initiator instructions per target in smp_call_function_many_cond's queueing loop (for_each_cpu, cond_func, filling the csd), besides its cache-line transfers (csd_queue_transfers)", Source = "no published figure; estimate 10 ns (~25 instructions at 2.5-3.4 GHz), plausible 5-30 ns")]
     public Duration CsdPerTarget { get; init; } = Duration.FromNanoseconds(10);
+
+    /// <summary>Serialized cache-line transfers per target in the queueing loop.</summary>
+    [Param("Serialized cache-line transfers per target in smp_call_function_many_cond's queueing loop, each at the machine's line-transfer latency for the target's distance: llist_add's locked cmpxchg on the target's call_single_queue head (1), and csd_lock's store to a csd the target last unlocked, which the locked instruction must wait for unless its ownership request overlapped the previous iteration", Source = "estimate from x86 ordering (a locked RMW drains the store buffer): 1.5, plausible 1-2")]
+    public double CsdQueueTransfers { get; init; } = 1.5;
+
+    /// <summary>Overlapping csd reads in csd_lock_wait's walk.</summary>
+    [Param("csd_lock_wait reads each target's csd in turn; reads of csds already unlocked are independent loads that overlap, up to this many in flight (a csd still locked is spun on and seen one line transfer after its unlock)", Source = "L1D fill buffers per core: 10 on Haswell-Skylake (Intel 248966, 2.6.2), 12 on Ice Lake; estimate 10, plausible 1 (fully serial) to 12")]
+    public double CsdWaitParallelReads { get; init; } = 10;
 
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path) =>
@@ -106,6 +114,7 @@ public sealed record KernelParams : IParameters
             Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zap_per_page", ZapPerPage),
             Check.NonNegative(path, "protect_per_page", ProtectPerPage),
             Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
-            Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.NonNegative(path, "mprotect_fixup", MprotectFixup),
+            Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.Range(path, "csd_queue_transfers", CsdQueueTransfers, 0, 16),
+            Check.Range(path, "csd_wait_parallel_reads", CsdWaitParallelReads, 1, 64), Check.NonNegative(path, "mprotect_fixup", MprotectFixup),
         }.SelectMany(x => x);
 }

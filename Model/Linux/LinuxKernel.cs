@@ -233,7 +233,7 @@ public sealed partial class LinuxKernel
             {
                 // csd_lock (the csd's line comes back from the target that unlocked it last time), then
                 // llist_add on the target's call_single_queue (its head line comes from the target).
-                queuePs += Params.CsdPerTarget.Picoseconds + 2 * bus.LineTransfer(t, me).Picoseconds;
+                queuePs += Params.CsdPerTarget.Picoseconds + (long)(Params.CsdQueueTransfers * bus.LineTransfer(t, me).Picoseconds);
                 var request = new CallRequest(me, t, function, round);
                 round.Requests.Add(request);
                 if (t.Enqueue(request))
@@ -252,13 +252,15 @@ public sealed partial class LinuxKernel
             long waitStart = Sim.NowPicoseconds;
             foreach (var e in me.SpinUntil(round.Done, TimeCategory.Flush))
                 yield return e;
-            // csd_lock_wait on each target's csd in turn: each read is a line transfer from the target that
-            // unlocked it, and cannot finish before that unlock.
+            // csd_lock_wait on each target's csd in turn: a csd still locked is spun on and seen one line
+            // transfer after its unlock; reads of csds already unlocked overlap, csd_wait_parallel_reads at a time.
             long walkEnd = waitStart;
             CallRequest critical = round.Requests[0];
             foreach (var request in round.Requests)
             {
-                walkEnd = Math.Max(walkEnd, request.UnlockedAtPs) + bus.LineTransfer(request.Target, me).Picoseconds;
+                long line = bus.LineTransfer(request.Target, me).Picoseconds;
+                long seen = request.UnlockedAtPs + line;
+                walkEnd = seen > walkEnd ? seen : walkEnd + (long)(line / Params.CsdWaitParallelReads);
                 if (request.UnlockedAtPs > critical.UnlockedAtPs)
                     critical = request;
             }
