@@ -10,6 +10,11 @@ if (args is ["scale-chart", var csvPath, var svgPath])
     TlbSim.Bench.ScaleChart.Write(csvPath, svgPath);
     return;
 }
+if (args is ["product", .. var cases])
+{
+    TlbSim.Bench.Product.Run(cases);
+    return;
+}
 if (args is ["quick"])
 {
     TlbSim.Bench.Quick.Run();

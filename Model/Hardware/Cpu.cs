@@ -27,68 +27,6 @@ public enum TimeCategory
 }
 
 /// <summary>
-/// The requests of one smp_call_function_many_cond round (the initiator's cfd): the csds it queued, in CPU
-/// order, and the event that fires when the last target unlocks its csd.
-/// </summary>
-public sealed class CallRound
-{
-    private int _pending;
-
-    /// <summary>A round that will hold <paramref name="targets"/> requests.</summary>
-    public CallRound(Simulation simulation, int targets)
-    {
-        ArgumentNullException.ThrowIfNull(simulation);
-        Done = new Event(simulation);
-        _pending = targets;
-        Requests = new List<CallRequest>(targets);
-    }
-
-    /// <summary>Fires when every target has unlocked its csd.</summary>
-    public Event Done { get; }
-
-    /// <summary>The requests, in the order they were queued (CPU order).</summary>
-    public List<CallRequest> Requests { get; }
-
-    internal void Unlocked()
-    {
-        if (--_pending == 0)
-            Done.Succeed();
-    }
-}
-
-/// <summary>A function queued on a CPU's call-single queue (a csd): run by the target, then unlocked.</summary>
-public sealed class CallRequest(Cpu initiator, Cpu target, Func<Cpu, IEnumerable<Event>> function, CallRound? round)
-{
-    /// <summary>When the request was queued (set by <see cref="Cpu.Enqueue"/>), in picoseconds.</summary>
-    public long QueuedAtPs { get; internal set; }
-
-    /// <summary>The CPU that queued it.</summary>
-    public Cpu Initiator { get; } = initiator;
-
-    /// <summary>The CPU whose queue holds it.</summary>
-    public Cpu Target { get; } = target;
-
-    /// <summary>What the target runs (with interrupts off), e.g. flush_tlb_func.</summary>
-    public Func<Cpu, IEnumerable<Event>> Function { get; } = function;
-
-    /// <summary>When the target unlocked the csd (csd_unlock), in picoseconds; -1 until then.</summary>
-    public long UnlockedAtPs { get; private set; } = -1;
-
-    /// <summary>The idle-state wake-up the target paid before taking this request, in picoseconds.</summary>
-    public long WakePs { get; internal set; }
-
-    /// <summary>How long the request waited at the target, past delivery and wake-up, for interrupts to be enabled, in picoseconds.</summary>
-    public long IrqsOffPs { get; internal set; }
-
-    /// <summary>csd_unlock: the initiator's csd_lock_wait may now see the csd free.</summary>
-    internal void Unlock(long nowPs)
-    {
-        UnlockedAtPs = nowPs;
-        round?.Unlocked();
-    }
-}
-
-/// <summary>
 /// Where an initiator's time waiting on other CPUs went, summed over its shootdown rounds: the critical
 /// (last) target's idle wake-up and its interrupts-off delay, the per-target work of the initiator
 /// (csd_lock and llist_add on each target, the ICR writes, and csd_lock_wait's walk over the csds), and the
@@ -130,6 +68,19 @@ public sealed class Cpu
     private bool _polled;
     private long _deliveredAtPs;
     private long _wakePs;
+    private Kernel.Timeout? _runTimeout;
+    private bool _spinning; // waiting in SpinUntil: a request can be taken at once, the spin resumes after it // the timeout Run waits on: a request can be taken at once by postponing it
+    private Window[] _windows = new Window[4]; // handler time taken at once and not yet charged, in time order
+    private int _windowCount;
+    private long _windowsEndPs;
+
+    /// <summary>A stretch of time already decided (a handler taken at once) and its category.</summary>
+    private struct Window
+    {
+        public long Start;
+        public long End;
+        public TimeCategory Category;
+    }
     private readonly Queue<Func<Cpu, IEnumerable<Event>>> _work = new();
     private long _accountedUntil;
     private TimeCategory _waiting = TimeCategory.Idle;
@@ -159,6 +110,24 @@ public sealed class Cpu
 
     /// <summary>Idle in a polling state: TIF_POLLING_NRFLAG is set, so a single request needs no IPI.</summary>
     public bool IsPolling => IsIdle && _idleState is { Polling: true };
+
+    /// <summary>Scratch list for the targets a flush on this CPU chooses (used before the flush's first wait).</summary>
+    internal List<Cpu> ScratchTargets { get; } = [];
+
+    /// <summary>Scratch list for the targets of one round that need an IPI.</summary>
+    internal List<Cpu> ScratchIpi { get; } = [];
+
+    private CallRound? _round;
+
+    /// <summary>This CPU's cfd for a smp_call_function_many_cond round, reused; a fresh one if a round is somehow still in use.</summary>
+    internal CallRound TakeRound()
+    {
+        _round ??= new CallRound(_machine.Simulation);
+        return _round.InUse ? new CallRound(_machine.Simulation) : _round;
+    }
+
+    /// <summary>Ends a round on the cfd.</summary>
+    internal static void ReturnRound(CallRound round) => round.InUse = false;
 
     /// <summary>Where this CPU's shootdown waits went (see <see cref="LatencyBreakdown"/>).</summary>
     public LatencyBreakdown Breakdown { get; } = new();
@@ -255,7 +224,9 @@ public sealed class Cpu
             }
             _interruptible = true;
             _waiting = category;
-            yield return sim.Timeout(remaining);
+            _runTimeout = sim.Timeout(remaining);
+            yield return _runTimeout;
+            _runTimeout = null;
             _interruptible = false;
             if (Process!.TryTakeInterrupt(out var interrupt))
             {
@@ -390,9 +361,22 @@ public sealed class Cpu
             }
             _interruptible = true;
             _waiting = category;
+            _spinning = true;
             yield return done;
+            _spinning = false;
             _interruptible = false;
             Process!.TryTakeInterrupt(out _);
+            Account(category);
+        }
+        // A handler taken at once while spinning must end before the spinner sees its event.
+        var sim = _machine.Simulation;
+        while (_windowsEndPs > sim.NowPicoseconds)
+        {
+            _interruptible = true;
+            _runTimeout = sim.Timeout(new Duration(_windowsEndPs - sim.NowPicoseconds));
+            yield return _runTimeout;
+            _runTimeout = null;
+            _interruptible = false;
             Account(category);
         }
     }
@@ -504,9 +488,65 @@ public sealed class Cpu
     {
         if (_ipiPending)
             return; // the vector is already pending in the APIC
+        if ((_runTimeout is not null || _spinning) && Process is { IsAlive: true })
+        {
+            TakeAtOnce();
+            return;
+        }
         _ipiPending = true;
         _deliveredAtPs = _machine.Simulation.NowPicoseconds;
         Wake();
+    }
+
+    /// <summary>
+    /// The IPI reaches a CPU that is running or spinning with interrupts enabled (in <see cref="Run"/> or
+    /// <see cref="SpinUntil"/>): the handler is
+    /// taken at once without switching to the CPU's process. Its steps have fixed costs (entry, the queue
+    /// take, each csd read and function, exit), so its time is known now: the functions' effects apply now,
+    /// each csd is unlocked at the instant the handler reaches it, the handler's time is charged as it
+    /// passes, and the interrupted work ends that much later (its timeout is postponed). An IPI arriving
+    /// while such a handler runs is taken after it, as a real one waits for interrupts to be enabled.
+    /// </summary>
+    private void TakeAtOnce()
+    {
+        var sim = _machine.Simulation;
+        var cpu = _machine.Params.Cpu;
+        var apic = _machine.Params.Apic;
+        var topology = _machine.Topology;
+        long now = sim.NowPicoseconds;
+        long start = Math.Max(now, _windowsEndPs);
+        long t = start;
+        InterruptsTaken++;
+        t = AddWindow(t, (cpu.InterruptEntry + PksEntryExtra()).Picoseconds, TimeCategory.Interrupt);
+        (_batch, _callQueue) = (_callQueue, _batch);
+        if (_batch.Count > 0)
+            t = AddWindow(t, apic.Ack(topology.Distance(_batch[0].Initiator.Id, Id)).Picoseconds, TimeCategory.Interrupt);
+        foreach (var request in _batch)
+        {
+            request.WakePs = 0;
+            request.IrqsOffPs = Math.Max(0, start - Math.Max(now, request.QueuedAtPs));
+            t = AddWindow(t, apic.Ack(topology.Distance(request.Initiator.Id, Id)).Picoseconds, TimeCategory.Flush);
+            var function = request.Function;
+            if (_machine.EarlyAck)
+                Acknowledge(request, t);
+            t = AddWindow(t, function(this).Picoseconds, TimeCategory.Flush);
+            if (!_machine.EarlyAck)
+                Acknowledge(request, t);
+        }
+        _batch.Clear();
+        t = AddWindow(t, cpu.InterruptExit.Picoseconds, TimeCategory.Interrupt);
+        _windowsEndPs = t;
+        _runTimeout?.Extend(t - start); // a spinner has no timeout: it waits for the windows' end when its event comes
+    }
+
+    private long AddWindow(long start, long length, TimeCategory category)
+    {
+        if (length <= 0)
+            return start;
+        if (_windowCount == _windows.Length)
+            Array.Resize(ref _windows, _windows.Length * 2);
+        _windows[_windowCount++] = new Window { Start = start, End = start + length, Category = category };
+        return start + length;
     }
 
     /// <summary>
@@ -582,12 +622,13 @@ public sealed class Cpu
                 // Reading the csd: its line is in the initiator's cache.
                 foreach (var e in Spend(apic.Ack(topology.Distance(request.Initiator.Id, Id)), TimeCategory.Flush))
                     yield return e;
+                var function = request.Function;
                 if (_machine.EarlyAck)
-                    Acknowledge(request);
-                foreach (var e in request.Function(this))
+                    Acknowledge(request, sim.NowPicoseconds);
+                foreach (var e in Spend(function(this), TimeCategory.Flush))
                     yield return e;
                 if (!_machine.EarlyAck)
-                    Acknowledge(request);
+                    Acknowledge(request, sim.NowPicoseconds);
             }
             _batch.Clear();
             if (!polled)
@@ -618,20 +659,48 @@ public sealed class Cpu
         }
     }
 
-    private void Acknowledge(CallRequest request)
+    private void Acknowledge(CallRequest request, long atPs)
     {
         _machine.CallsAcknowledged++;
         if (_machine.TrackOutstanding)
             _machine.Outstanding.Remove(request);
-        request.Unlock(_machine.Simulation.NowPicoseconds);
+        request.Unlock(atPs, _machine.Simulation.NowPicoseconds);
     }
 
     /// <summary>Charges the time since the last charge to <paramref name="category"/>.</summary>
     public void Account(TimeCategory category)
     {
         long now = _machine.Simulation.NowPicoseconds;
+        if (_windowCount > 0)
+            AccountWindows(category, now);
         _timePs[(int)category] += now - _accountedUntil;
         _accountedUntil = now;
+    }
+
+    /// <summary>Charges the handler windows that have started by <paramref name="now"/> to their categories, and the gaps before them to <paramref name="category"/>.</summary>
+    private void AccountWindows(TimeCategory category, long now)
+    {
+        int done = 0;
+        for (; done < _windowCount; done++)
+        {
+            ref var w = ref _windows[done];
+            if (w.Start >= now)
+                break;
+            _timePs[(int)category] += w.Start - _accountedUntil;
+            long end = Math.Min(w.End, now);
+            _timePs[(int)w.Category] += end - w.Start;
+            _accountedUntil = end;
+            if (w.End > now)
+            {
+                w.Start = now; // the rest of this window is charged later
+                break;
+            }
+        }
+        if (done > 0)
+        {
+            Array.Copy(_windows, done, _windows, 0, _windowCount - done);
+            _windowCount -= done;
+        }
     }
 
     /// <summary>

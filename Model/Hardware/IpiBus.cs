@@ -1,3 +1,4 @@
+using TlbSim.Model.Kernel;
 using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Hardware;
@@ -14,6 +15,8 @@ public sealed class IpiBus
 {
     private readonly Machine _machine;
     private readonly HashSet<int> _clustersSent = [];
+    private readonly Stack<Deliveries> _pool = new();
+    private Deliveries? _filling;
 
     internal IpiBus(Machine machine) => _machine = machine;
 
@@ -50,6 +53,20 @@ public sealed class IpiBus
         // One target goes through send_call_function_single_ipi, which never uses a shorthand.
         bool shorthand = apic.UseShorthand && targets.Count > 1 && targets.Count == _machine.Cpus.Count - 1;
         IpisSent += targets.Count;
+        _filling = _pool.TryPop(out var batch) ? batch : new Deliveries(this);
+        try
+        {
+            return Write(from, targets, apic, shorthand);
+        }
+        finally
+        {
+            _filling.Start();
+            _filling = null;
+        }
+    }
+
+    private Duration Write(Cpu from, IReadOnlyList<Cpu> targets, ApicParams apic, bool shorthand)
+    {
         if (shorthand)
         {
             IcrWrites++;
@@ -97,6 +114,65 @@ public sealed class IpiBus
         return _machine.Params.Apic.Ack(_machine.Topology.Distance(from.Id, to.Id));
     }
 
-    private void DeliverAfter(Cpu target, Duration latency) =>
-        _machine.Simulation.Timeout(latency).AddCallback(_ => target.Deliver());
+    private void DeliverAfter(Cpu target, Duration latency) => _filling!.Add(target, latency.Picoseconds);
+
+    /// <summary>
+    /// The IPIs of one send: one event that fires at each distinct arrival time and delivers every IPI due
+    /// then, in CPU order, instead of one event per target. Pooled by the bus.
+    /// </summary>
+    private sealed class Deliveries(IpiBus bus) : Event(bus._machine.Simulation)
+    {
+        private long[] _keys = new long[16]; // delay after the send << 16 | position, so equal times keep CPU order
+        private Cpu[] _targets = new Cpu[16];
+        private int _count;
+        private int _next;
+        private long _sentPs;
+
+        public void Add(Cpu target, long delayPs)
+        {
+            if (_count == _keys.Length)
+            {
+                Array.Resize(ref _keys, _count * 2);
+                Array.Resize(ref _targets, _count * 2);
+            }
+            if (_count == 0)
+                _sentPs = Simulation.NowPicoseconds;
+            if (_count >= 1 << 16 || delayPs >= 1L << 46)
+                throw new InvalidOperationException($"an IPI send to more than 65,536 CPUs or with a delivery over 70 s ({delayPs} ps) is beyond the bus's bookkeeping");
+            _keys[_count] = (delayPs << 16) | (uint)_count;
+            _targets[_count] = target;
+            _count++;
+        }
+
+        public void Start()
+        {
+            if (_count == 0)
+            {
+                bus._pool.Push(this);
+                return;
+            }
+            Array.Sort(_keys, _targets, 0, _count);
+            _next = 0;
+            ScheduleSuccess(_sentPs + (_keys[0] >> 16) - Simulation.NowPicoseconds, EventPriority.Normal, null);
+        }
+
+        internal override void Fire()
+        {
+            long now = Simulation.NowPicoseconds;
+            while (_next < _count && _sentPs + (_keys[_next] >> 16) <= now)
+            {
+                var target = _targets[_next];
+                _targets[_next++] = null!;
+                target.Deliver();
+            }
+            if (_next < _count)
+            {
+                ScheduleSuccess(_sentPs + (_keys[_next] >> 16) - now, EventPriority.Normal, null);
+                return;
+            }
+            _count = 0;
+            ResetForReuse();
+            bus._pool.Push(this);
+        }
+    }
 }

@@ -41,6 +41,46 @@ public sealed class Machine
         _threadFallback = states.LastOrDefault(s => s.Level == IdleLevel.Thread && !s.Polling) ?? states[0];
     }
 
+    private readonly Stack<CallRequest> _requestPool = new();
+    private OtherCpus[]? _others;
+
+    /// <summary>A csd for a round of <paramref name="initiator"/>, from the machine's pool.</summary>
+    internal CallRequest RentRequest(Cpu initiator, Cpu target, CallFunction function, CallRound round)
+    {
+        if (_requestPool.TryPop(out var request))
+        {
+            request.Set(initiator, target, function, round);
+            return request;
+        }
+        return new CallRequest(initiator, target, function, round);
+    }
+
+    /// <summary>Returns a csd whose round is over (its target has unlocked it).</summary>
+    internal void ReturnRequest(CallRequest request) => _requestPool.Push(request);
+
+    /// <summary>Every online CPU but <paramref name="cpu"/>, in CPU order (cpu_online_mask minus self), without building a list.</summary>
+    public IReadOnlyList<Cpu> OthersOf(Cpu cpu)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        _others ??= new OtherCpus[Cpus.Count];
+        return _others[cpu.Id] ??= new OtherCpus(Cpus, cpu.Id);
+    }
+
+    private sealed class OtherCpus(IReadOnlyList<Cpu> all, int skip) : IReadOnlyList<Cpu>
+    {
+        public Cpu this[int index] => all[index < skip ? index : index + 1];
+
+        public int Count => all.Count - 1;
+
+        public IEnumerator<Cpu> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+                yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
     // Threads idle in a core-or-deeper state, per core; threads idle in a package state, per socket.
     private readonly int[] _coreDeepThreads;
     private readonly int[] _packageDeepThreads;

@@ -217,8 +217,33 @@ public sealed class Timeout : Event
 {
     internal Timeout(Simulation simulation) : base(simulation) { }
 
+    /// <summary>
+    /// Time added to a scheduled timeout after it was scheduled (<see cref="Extend"/>): when the queue reaches
+    /// it, it is put back that much later instead of firing.
+    /// </summary>
+    internal long Extension;
+
+    /// <summary>
+    /// Postpones this scheduled timeout by <paramref name="picoseconds"/> without touching the queue: the
+    /// queue reaches it at its old time and puts it back once (a work slice that an interrupt handler
+    /// stole time from ends that much later).
+    /// </summary>
+    internal void Extend(long picoseconds)
+    {
+        if (!IsTriggered || IsProcessed)
+            throw new InvalidOperationException($"{this} is not scheduled: only a pending timeout can be extended");
+        Extension += picoseconds;
+    }
+
     internal override void Fire()
     {
+        if (Extension > 0)
+        {
+            long extension = Extension;
+            Extension = 0;
+            Simulation.Schedule(this, extension, ScheduledPriority);
+            return;
+        }
         // Fast path: a lone waiting process gets this timeout back as its spare before it resumes, so the
         // process's next timeout is this same, cache-hot object and no pool is touched.
         if (!Pinned && _more is null && _first is Process waiter && waiter.SpareTimeout is null)

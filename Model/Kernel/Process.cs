@@ -114,8 +114,11 @@ public sealed class Process : Event, IEventListener
         if (_target is { } target)
         {
             target.RemoveListener(this);
-            if (target is Timeout && target.IsTriggered)
-                remaining = new Duration(target.ScheduledTime - Simulation.NowPicoseconds);
+            if (target is Timeout timeout && target.IsTriggered)
+            {
+                remaining = new Duration(timeout.ScheduledTime + timeout.Extension - Simulation.NowPicoseconds);
+                timeout.Extension = 0;
+            }
             _target = null;
         }
         _pendingInterrupt = new Interrupt(cause, remaining);

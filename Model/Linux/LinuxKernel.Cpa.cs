@@ -126,7 +126,7 @@ public sealed partial class LinuxKernel
         long gen = mm.BumpGeneration();
         var targets = mm.CpuMask.Where(id => id != me.Id).Select(id => Machine.Cpus[id]).Where(c => !c.IsLazy).ToList();
         bool local = mm.CpuMask.Contains(me.Id);
-        IEnumerable<Event> Func(Cpu cpu) => FlushTlbFunc(cpu, mm, gen, -1);
+        CallFunction func = cpu => FlushTlbFunc(cpu, mm, gen, -1);
         if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
             return BroadcastFlush(me, -1, cpu =>
             {
@@ -134,8 +134,8 @@ public sealed partial class LinuxKernel
                     LoseUser(cpu, mm, gen, full: true);
             });
         if (targets.Count == 0)
-            return local ? RunLocal(me, Func) : [];
-        return OnEachCpuMask(me, targets, Func, runLocal: local);
+            return local ? RunLocal(me, func) : [];
+        return OnEachCpuMask(me, targets, func, runLocal: local);
     }
 
     /// <summary>

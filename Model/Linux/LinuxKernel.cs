@@ -13,6 +13,7 @@ namespace TlbSim.Model.Linux;
 public sealed partial class LinuxKernel
 {
     private readonly Dictionary<(int Cpu, int Mm), long> _cpuTlbGen = [];
+    private readonly CallFunction _doFlushTlbAll;
 
     /// <summary>Boots the kernel's flush machinery on <paramref name="machine"/>.</summary>
     public LinuxKernel(Machine machine, KernelParams parameters)
@@ -26,6 +27,7 @@ public sealed partial class LinuxKernel
         Params = parameters;
         machine.EarlyAck = parameters.Policy == FlushPolicy.EarlyAck;
         CpaLock = new Resource(machine.Simulation, 1);
+        _doFlushTlbAll = DoFlushTlbAll;
         VmapPurgeLock = new Resource(machine.Simulation, 1);
         Current = new TaskStruct?[machine.Cpus.Count];
         Vmalloc = new VmallocSpace(VmallocSpace.LazyMax(parameters.LazyVmapBytes.Bytes, machine.Cpus.Count));
@@ -66,9 +68,15 @@ public sealed partial class LinuxKernel
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(mm);
+        return FlushTlbMmRangeOn(me, mm, pages, freedTables);
+    }
+
+    private IEnumerable<Event> FlushTlbMmRangeOn(Cpu me, AddressSpace mm, long pages, bool freedTables)
+    {
         long gen = mm.BumpGeneration();
         bool full = pages > Params.SinglePageFlushCeiling;
-        var targets = new List<Cpu>();
+        var targets = me.ScratchTargets;
+        targets.Clear();
         foreach (int id in mm.CpuMask)
         {
             var cpu = Machine.Cpus[id];
@@ -81,18 +89,28 @@ public sealed partial class LinuxKernel
         }
         UserFlushTargets?.Invoke(mm, targets, freedTables);
         bool local = me.LoadedMm == mm && !me.IsLazy;
-        IEnumerable<Event> Func(Cpu cpu) => FlushTlbFunc(cpu, mm, gen, full ? -1 : pages);
         if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
         {
-            return BroadcastFlush(me, full ? -1 : pages, cpu =>
+            foreach (var e in BroadcastFlush(me, full ? -1 : pages, cpu =>
             {
                 if (cpu.LoadedMm == mm)
                     LoseUser(cpu, mm, gen, full);
-            });
+            }))
+                yield return e;
+            yield break;
         }
+        CallFunction func = cpu => FlushTlbFunc(cpu, mm, gen, full ? -1 : pages);
         if (targets.Count == 0)
-            return local ? RunLocal(me, Func) : [];
-        return OnEachCpuMask(me, targets, Func, runLocal: local, localFirst: true);
+        {
+            if (local)
+            {
+                foreach (var e in RunLocal(me, func))
+                    yield return e;
+            }
+            yield break;
+        }
+        foreach (var e in OnEachCpuMask(me, targets, func, runLocal: local, localFirst: true))
+            yield return e;
     }
 
     /// <summary>
@@ -109,7 +127,7 @@ public sealed partial class LinuxKernel
             return FlushTlbAll(me);
         if (Params.Policy == FlushPolicy.Broadcast)
             return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
-        return OnEachCpuMask(me, Others(me), cpu => FlushTlbOneKernel(cpu, pages, mappedBy), runLocal: true);
+        return OnEachCpuMask(me, Machine.OthersOf(me), cpu => FlushTlbOneKernel(cpu, pages, mappedBy), runLocal: true);
     }
 
     /// <summary>flush_tlb_all: a global flush (__flush_tlb_all) on every online CPU, idle ones included.</summary>
@@ -118,7 +136,7 @@ public sealed partial class LinuxKernel
         ArgumentNullException.ThrowIfNull(me);
         if (Params.Policy == FlushPolicy.Broadcast)
             return BroadcastFlush(me, -1, GlobalLoss);
-        return OnEachCpuMask(me, Others(me), DoFlushTlbAll, runLocal: true);
+        return OnEachCpuMask(me, Machine.OthersOf(me), _doFlushTlbAll, runLocal: true);
     }
 
     /// <summary>
@@ -211,7 +229,7 @@ public sealed partial class LinuxKernel
     /// locally first and then called flush_tlb_others (<paramref name="localFirst"/>), while on_each_cpu sent,
     /// waited, and ran the function locally last.
     /// </remarks>
-    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, Func<Cpu, IEnumerable<Event>> function, bool runLocal, bool localFirst = false)
+    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, CallFunction function, bool runLocal, bool localFirst = false)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(targets);
@@ -226,15 +244,18 @@ public sealed partial class LinuxKernel
         {
             Shootdowns++;
             var bus = Machine.Bus;
-            var round = new CallRound(Sim, targets.Count);
-            var needIpi = new List<Cpu>(targets.Count);
+            var round = me.TakeRound();
+            round.Begin(targets.Count);
+            var needIpi = me.ScratchIpi;
+            needIpi.Clear();
             long queuePs = 0;
-            foreach (var t in targets)
+            for (int i = 0; i < targets.Count; i++)
             {
                 // csd_lock (the csd's line comes back from the target that unlocked it last time), then
                 // llist_add on the target's call_single_queue (its head line comes from the target).
+                var t = targets[i];
                 queuePs += Params.CsdPerTarget.Picoseconds + (long)(Params.CsdQueueTransfers * bus.LineTransfer(t, me).Picoseconds);
-                var request = new CallRequest(me, t, function, round);
+                var request = Machine.RentRequest(me, t, function, round);
                 round.Requests.Add(request);
                 if (t.Enqueue(request))
                     needIpi.Add(t);
@@ -265,9 +286,12 @@ public sealed partial class LinuxKernel
                     critical = request;
             }
             long walkPs = Math.Max(0, walkEnd - Sim.NowPicoseconds);
+            Attribute(me.Breakdown, critical, waitStart, queuePs + sendTime.Picoseconds + walkPs);
+            foreach (var request in round.Requests)
+                Machine.ReturnRequest(request);
+            Cpu.ReturnRound(round);
             foreach (var e in me.Run(new Duration(walkPs), TimeCategory.Flush))
                 yield return e;
-            Attribute(me.Breakdown, critical, waitStart, queuePs + sendTime.Picoseconds + walkPs);
             if (runLocal && synchronous && !localFirst)
             {
                 foreach (var e in RunLocal(me, function))
@@ -300,14 +324,8 @@ public sealed partial class LinuxKernel
     /// <summary>Called by flush_tlb_mm_range with the mm, the CPUs it chose to interrupt and whether page tables were freed (the invariant checks watch it).</summary>
     public Action<AddressSpace, IReadOnlyList<Cpu>, bool>? UserFlushTargets { get; set; }
 
-    private static IEnumerable<Event> RunLocal(Cpu me, Func<Cpu, IEnumerable<Event>> function)
-    {
-        // local_irq_save; func(info); local_irq_restore
-        foreach (var e in function(me))
-            yield return e;
-        foreach (var e in me.RunIrqsOff(Duration.Zero, TimeCategory.Flush))
-            yield return e;
-    }
+    // local_irq_save; func(info); local_irq_restore
+    private static IEnumerable<Event> RunLocal(Cpu me, CallFunction function) => me.RunIrqsOff(function(me), TimeCategory.Flush);
 
     // ---- Flush functions run on each CPU (interrupts off) -------------------------------------------
 
@@ -318,35 +336,32 @@ public sealed partial class LinuxKernel
     /// a range flush is done page by page only when it is the very next generation and no newer one is
     /// pending, otherwise the whole PCID is flushed (CR3 write).
     /// </summary>
-    private IEnumerable<Event> FlushTlbFunc(Cpu cpu, AddressSpace mm, long gen, long pages)
+    private Duration FlushTlbFunc(Cpu cpu, AddressSpace mm, long gen, long pages)
     {
         if (cpu.LoadedMm != mm)
         {
             mm.RemoveCpu(cpu.Id);
-            yield break;
+            return Duration.Zero;
         }
         var clock = Machine.Params.Cpu.Frequency;
         if (cpu.IsLazy)
         {
             cpu.LoadedMm = null;
             cpu.IsLazy = false;
-            foreach (var e in cpu.Spend(clock.Cycles(Machine.Params.Tlb.Cr3WriteCycles), TimeCategory.Flush))
-                yield return e;
-            yield break;
+            return clock.Cycles(Machine.Params.Tlb.Cr3WriteCycles);
         }
         long local = _cpuTlbGen.GetValueOrDefault((cpu.Id, mm.Id));
         long current = mm.TlbGeneration;
         if (gen <= local || local == current)
-            yield break;
+            return Duration.Zero;
         bool partial = pages > 0 && gen == local + 1 && gen == current;
-        foreach (var e in cpu.Spend(LocalFlushTime(partial ? pages : -1, global: false), TimeCategory.Flush))
-            yield return e;
         if (partial)
         {
             PageInvalidations += pages;
             FlushUserPcid(cpu);
         }
         LoseUser(cpu, mm, current, full: !partial);
+        return LocalFlushTime(partial ? pages : -1, global: false);
     }
 
     /// <summary>Records that <paramref name="cpu"/> caught up with generation <paramref name="gen"/>; a full flush drops the PCID's non-global entries (the unmapped pages of a range flush are not refilled).</summary>
@@ -361,19 +376,20 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// do_kernel_range_flush on <paramref name="cpu"/> (run it there, interrupts off): flush_tlb_one_kernel for each page: flush_tlb_one_user (INVLPG, and with PTI the
+    /// do_kernel_range_flush on <paramref name="cpu"/>, as a call function (effects now, the returned time spent
+    /// there with interrupts off): flush_tlb_one_kernel for each page: flush_tlb_one_user (INVLPG, and with PTI the
     /// user PCID too), and with PTI invalidate_other, so that this CPU's next switch to another mm flushes
     /// (kernel mappings are not global under PTI, and other ASIDs may hold the address).
     /// </summary>
-    public IEnumerable<Event> FlushTlbOneKernel(Cpu cpu, long pages, PageSize mappedBy)
+    public Duration FlushTlbOneKernel(Cpu cpu, long pages, PageSize mappedBy)
     {
-        foreach (var e in cpu.Spend(LocalFlushTime(pages, global: false), TimeCategory.Flush))
-            yield return e;
+        ArgumentNullException.ThrowIfNull(cpu);
         PageInvalidations += pages;
         cpu.LoseKernelPages(pages, mappedBy);
         FlushUserPcid(cpu);
         if (Machine.Params.Cpu.Pti)
             cpu.InvalidateOther = true;
+        return LocalFlushTime(pages, global: false);
     }
 
     /// <summary>
@@ -391,11 +407,10 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>do_flush_tlb_all: __flush_tlb_all, dropping global entries too.</summary>
-    private IEnumerable<Event> DoFlushTlbAll(Cpu cpu)
+    private Duration DoFlushTlbAll(Cpu cpu)
     {
-        foreach (var e in cpu.Spend(LocalFlushTime(-1, global: true), TimeCategory.Flush))
-            yield return e;
         GlobalLoss(cpu);
+        return LocalFlushTime(-1, global: true);
     }
 
     private void GlobalLoss(Cpu cpu)
@@ -438,5 +453,4 @@ public sealed partial class LinuxKernel
             yield return e;
     }
 
-    private List<Cpu> Others(Cpu me) => Machine.Cpus.Where(c => c != me).ToList();
 }

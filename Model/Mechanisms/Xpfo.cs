@@ -79,9 +79,7 @@ public sealed class Xpfo : IMechanism
                     yield return e;
                 break;
             case XpfoFlushPolicy.Deferred:
-                foreach (var e in kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K))
-                    yield return e;
-                foreach (var e in cpu.RunIrqsOff(Duration.Zero, TimeCategory.Flush))
+                foreach (var e in cpu.RunIrqsOff(kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K), TimeCategory.Flush))
                     yield return e;
                 kernel.Current[cpu.Id]?.PostFlushToOthers(context.Machine.Cpus.Count, cpu.Id);
                 break;

@@ -142,10 +142,10 @@ public static class CalibrationTable
             var samples = new List<double>();
             var target = m.Cpus[1];
             Duration sent = default;
-            IEnumerable<Event> Handler(Cpu cpu)
+            Duration Handler(Cpu cpu)
             {
                 samples.Add((sim.Now - sent).TotalNanoseconds);
-                return [];
+                return Duration.Zero;
             }
             IEnumerable<Event> Sender(Cpu c)
             {

@@ -54,7 +54,7 @@ public class IdleStateTests
         for (int seed = 1; seed <= 20; seed++)
         {
             var h = new Harness(Smt(2), seed: seed);
-            var t = h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1]], cpu => cpu.Spend(Duration.Zero, TimeCategory.Flush), runLocal: false), startUs: 2000);
+            var t = h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1]], _ => Duration.Zero, runLocal: false), startUs: 2000);
             h.Busy(2); // the package stays active
             h.Idle(1, periodUs: 100_000);
             h.Idle(3, periodUs: 100_000);
@@ -71,7 +71,7 @@ public class IdleStateTests
         var poll = MachinePresets.Poll;
         var h = new Harness(Harness.Cpus(2) with { Cpu = new CpuParams { IdleStates = [poll] } });
         var ran = false;
-        var t = h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1]], cpu => { ran = true; return []; }, runLocal: false), startUs: 5);
+        var t = h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1]], _ => { ran = true; return Duration.Zero; }, runLocal: false), startUs: 5);
         h.Idle(1);
         h.RunFor(100);
         Assert.True(ran);
@@ -85,7 +85,7 @@ public class IdleStateTests
     public void Requests_to_several_polling_CPUs_still_go_by_IPI_because_only_the_single_target_path_checks_polling()
     {
         var h = new Harness(Harness.Cpus(3, shorthand: false) with { Cpu = new CpuParams { IdleStates = [MachinePresets.Poll] } });
-        h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1], h[2]], _ => [], runLocal: false), startUs: 5);
+        h.Once(0, c => h.Kernel.OnEachCpuMask(c, [h[1], h[2]], _ => Duration.Zero, runLocal: false), startUs: 5);
         h.Idle(1);
         h.Idle(2);
         h.RunFor(100);

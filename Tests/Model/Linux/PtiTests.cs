@@ -37,7 +37,7 @@ public class PtiTests
             var b = new AddressSpace(2, "other");
             IEnumerable<TlbSim.Model.Kernel.Event> Body(Cpu c)
             {
-                foreach (var e in h.Kernel.FlushTlbOneKernel(c, 1, PageSize.Size4K))
+                foreach (var e in c.Spend(h.Kernel.FlushTlbOneKernel(c, 1, PageSize.Size4K), TimeCategory.Flush))
                     yield return e;
                 foreach (var e in h.Kernel.SwitchMm(c, b)) // switch_mm_irqs_off decides when it runs
                     yield return e;
@@ -56,7 +56,7 @@ public class PtiTests
         foreach (bool invpcid in new[] { true, false })
         {
             var h = new Harness(Machine(pti: true, invpcid));
-            h.Once(0, c => h.Kernel.FlushTlbOneKernel(c, 1, PageSize.Size4K));
+            h.Once(0, c => c.Spend(h.Kernel.FlushTlbOneKernel(c, 1, PageSize.Size4K), TimeCategory.Flush));
             h.RunFor(100);
             Assert.Equal(invpcid ? 0 : 1, h.Kernel.FullFlushes);
         }

@@ -25,7 +25,7 @@ public class InvariantTests
         h.RunFor(100);
         checker.CheckNow();
         // A request that nobody will ever take: queued on cpu1 without an IPI.
-        h[1].Enqueue(new TlbSim.Model.Hardware.CallRequest(h[0], h[1], _ => [], null));
+        h[1].Enqueue(new TlbSim.Model.Hardware.CallRequest(h[0], h[1], _ => TlbSim.Model.Units.Duration.Zero, null));
         var e = Assert.Throws<SimulationException>(() => h.RunFor(60_000));
         Assert.Contains("invariant violated: every IPI sent is acknowledged (cpu1)", e.Message, StringComparison.Ordinal);
         Assert.Contains(" at ", e.Message, StringComparison.Ordinal);
