@@ -71,7 +71,8 @@ public sealed class Cpu
     private Kernel.Timeout? _runTimeout;
     private bool _spinning; // waiting in SpinUntil: a request can be taken at once, the spin resumes after it // the timeout Run waits on: a request can be taken at once by postponing it
     private Window[] _windows = new Window[4]; // handler time taken at once and not yet charged, in time order
-    private int _windowCount;
+    private int _windowHead; // the first window not yet fully charged
+    private int _windowCount; // one past the last window
     private long _windowsEndPs;
 
     /// <summary>A stretch of time already decided (a handler taken at once) and its category.</summary>
@@ -87,6 +88,10 @@ public sealed class Cpu
     private bool _interruptible;
     private bool _ipiPending;
     private TlbOutcome? _outcome;
+    private Rates _rates;
+
+    /// <summary>Per-second translation figures of the current TLB outcome, computed once per outcome.</summary>
+    private readonly record struct Rates(double TranslationPs, double KernelTranslationPs, double Walks, double KernelWalks);
     private long _outcomeVersion = -1;
     private double[] _resident = [];
     private double _refillDebtPs;
@@ -196,6 +201,9 @@ public sealed class Cpu
                 var previous = _outcome;
                 _outcome = _machine.EvaluateTlb(Profile);
                 _outcomeVersion = _machine.TranslationVersion;
+                _rates = new Rates(
+                    _outcome.TranslationPsPerSecond(_machine.Walker), _outcome.TranslationPsPerSecond(_machine.Walker, c => c.Kernel),
+                    _outcome.WalksPerSecond(), _outcome.WalksPerSecond(c => c.Kernel));
                 if (previous is null || previous.Classes.Count != _outcome.Classes.Count)
                 {
                     // New unit classes start warm, except where the old classes had been flushed and not refilled.
@@ -242,19 +250,10 @@ public sealed class Cpu
     }
 
     /// <summary>Runs for <paramref name="time"/> with interrupts disabled: an IPI arriving meanwhile is taken when the section ends.</summary>
-    public IEnumerable<Event> RunIrqsOff(Duration time, TimeCategory category)
-    {
-        foreach (var e in Spend(time, category))
-            yield return e;
-        foreach (var e in HandleInterrupts())
-            yield return e;
-    }
+    public IEnumerable<Event> RunIrqsOff(Duration time, TimeCategory category) =>
+        time.Picoseconds <= 0 && !_ipiPending ? [] : RunIrqsOffThenTake(time, category);
 
-    /// <summary>
-    /// Spends <paramref name="time"/> in the current interrupt state without taking interrupts at the end:
-    /// the building block of functions that run inside a handler or an IRQ-disabled section.
-    /// </summary>
-    public IEnumerable<Event> Spend(Duration time, TimeCategory category)
+    private IEnumerable<Event> RunIrqsOffThenTake(Duration time, TimeCategory category)
     {
         if (time.Picoseconds > 0)
         {
@@ -262,6 +261,24 @@ public sealed class Cpu
             yield return _machine.Simulation.Timeout(time);
             Account(category);
         }
+        if (_ipiPending)
+        {
+            foreach (var e in HandleInterrupts())
+                yield return e;
+        }
+    }
+
+    /// <summary>
+    /// Spends <paramref name="time"/> in the current interrupt state without taking interrupts at the end:
+    /// the building block of functions that run inside a handler or an IRQ-disabled section.
+    /// </summary>
+    public IEnumerable<Event> Spend(Duration time, TimeCategory category) => time.Picoseconds > 0 ? SpendNonzero(time, category) : [];
+
+    private IEnumerable<Event> SpendNonzero(Duration time, TimeCategory category)
+    {
+        _waiting = category;
+        yield return _machine.Simulation.Timeout(time);
+        Account(category);
     }
 
     /// <summary>
@@ -272,12 +289,13 @@ public sealed class Cpu
     public IEnumerable<Event> Work(Duration work)
     {
         var tlb = Tlb;
+        var rates = _rates;
         double seconds = work.TotalSeconds;
-        double walkPs = seconds * tlb.TranslationPsPerSecond(_machine.Walker) + _refillDebtPs;
+        double walkPs = seconds * rates.TranslationPs + _refillDebtPs;
         // The kernel's part: its own units' misses, and the kernel share of the refills owed.
-        KernelWalkPs += seconds * tlb.TranslationPsPerSecond(_machine.Walker, c => c.Kernel) + _refillKernelPs;
-        Walks += seconds * tlb.WalksPerSecond() + _refillWalks;
-        KernelWalks += seconds * tlb.WalksPerSecond(c => c.Kernel);
+        KernelWalkPs += seconds * rates.KernelTranslationPs + _refillKernelPs;
+        Walks += seconds * rates.Walks + _refillWalks;
+        KernelWalks += seconds * rates.KernelWalks;
         _refillDebtPs = 0;
         _refillKernelPs = 0;
         _refillWalks = 0;
@@ -544,7 +562,18 @@ public sealed class Cpu
         if (length <= 0)
             return start;
         if (_windowCount == _windows.Length)
-            Array.Resize(ref _windows, _windows.Length * 2);
+        {
+            if (_windowHead > 0)
+            {
+                Array.Copy(_windows, _windowHead, _windows, 0, _windowCount - _windowHead);
+                _windowCount -= _windowHead;
+                _windowHead = 0;
+            }
+            else
+            {
+                Array.Resize(ref _windows, _windows.Length * 2);
+            }
+        }
         _windows[_windowCount++] = new Window { Start = start, End = start + length, Category = category };
         return start + length;
     }
@@ -671,7 +700,7 @@ public sealed class Cpu
     public void Account(TimeCategory category)
     {
         long now = _machine.Simulation.NowPicoseconds;
-        if (_windowCount > 0)
+        if (_windowCount > _windowHead)
             AccountWindows(category, now);
         _timePs[(int)category] += now - _accountedUntil;
         _accountedUntil = now;
@@ -680,10 +709,9 @@ public sealed class Cpu
     /// <summary>Charges the handler windows that have started by <paramref name="now"/> to their categories, and the gaps before them to <paramref name="category"/>.</summary>
     private void AccountWindows(TimeCategory category, long now)
     {
-        int done = 0;
-        for (; done < _windowCount; done++)
+        for (; _windowHead < _windowCount; _windowHead++)
         {
-            ref var w = ref _windows[done];
+            ref var w = ref _windows[_windowHead];
             if (w.Start >= now)
                 break;
             _timePs[(int)category] += w.Start - _accountedUntil;
@@ -696,11 +724,8 @@ public sealed class Cpu
                 break;
             }
         }
-        if (done > 0)
-        {
-            Array.Copy(_windows, done, _windows, 0, _windowCount - done);
-            _windowCount -= done;
-        }
+        if (_windowHead == _windowCount)
+            _windowHead = _windowCount = 0;
     }
 
     /// <summary>

@@ -62,8 +62,13 @@ public sealed class Topology
         Params = p;
         _cores = p.Sockets * p.CoresPerSocket;
         Cpus = p.Cpus;
+        _coreOf = Enumerable.Range(0, Cpus).Select(c => c % _cores).ToArray();
+        _socketOf = _coreOf.Select(core => core / p.CoresPerSocket).ToArray();
         _clusters = Enumerable.Range(0, Cpus).Select(c => ApicId(c) >> 4).ToArray();
     }
+
+    private readonly int[] _coreOf;
+    private readonly int[] _socketOf;
 
     /// <summary>The parameters.</summary>
     public TopologyParams Params { get; }
@@ -90,18 +95,18 @@ public sealed class Topology
     private static int Bits(int count) => count <= 1 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)(count - 1));
 
     /// <summary>The socket of <paramref name="cpu"/>.</summary>
-    public int SocketOf(int cpu) => CoreOf(cpu) / Params.CoresPerSocket;
+    public int SocketOf(int cpu) => _socketOf[cpu];
 
     /// <summary>The machine-wide core index of <paramref name="cpu"/>.</summary>
-    public int CoreOf(int cpu) => cpu % _cores;
+    public int CoreOf(int cpu) => _coreOf[cpu];
 
     /// <summary>The distance between two CPUs.</summary>
     public CpuDistance Distance(int a, int b)
     {
         if (a == b)
             return CpuDistance.Self;
-        if (CoreOf(a) == CoreOf(b))
+        if (_coreOf[a] == _coreOf[b])
             return CpuDistance.SmtSibling;
-        return SocketOf(a) == SocketOf(b) ? CpuDistance.SameSocket : CpuDistance.CrossSocket;
+        return _socketOf[a] == _socketOf[b] ? CpuDistance.SameSocket : CpuDistance.CrossSocket;
     }
 }
