@@ -84,6 +84,33 @@ public sealed record SummaryRow
     /// <inheritdoc cref="P50Ns" />
     public required double MaxNs { get; init; }
 
+    /// <summary>
+    /// Half-widths of the 95% intervals of the percentiles, ns: Student t over the replications' own
+    /// percentiles (replications are independent; operations within one run are not). NaN with one replication.
+    /// </summary>
+    public required double P50Ci95Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ci95Ns" />
+    public required double P90Ci95Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ci95Ns" />
+    public required double P99Ci95Ns { get; init; }
+
+    /// <inheritdoc cref="P50Ci95Ns" />
+    public required double P999Ci95Ns { get; init; }
+
+    /// <summary>Whether each percentile is supported by the data (<see cref="Statistics.Supported"/>).</summary>
+    public required bool P50Ok { get; init; }
+
+    /// <inheritdoc cref="P50Ok" />
+    public required bool P90Ok { get; init; }
+
+    /// <inheritdoc cref="P50Ok" />
+    public required bool P99Ok { get; init; }
+
+    /// <inheritdoc cref="P50Ok" />
+    public required bool P999Ok { get; init; }
+
     /// <summary>Mean latency over replications' means, ns, and its 95% CI half-width.</summary>
     public required double MeanNs { get; init; }
 
@@ -117,11 +144,26 @@ public sealed record SummaryRow
     /// <inheritdoc cref="WalkTimeShare" />
     public required double WorkloadTimeShare { get; init; }
 
+    /// <inheritdoc cref="WalkTimeShare" />
+    public required double KernelTimeShare { get; init; }
+
+    /// <inheritdoc cref="WalkTimeShare" />
+    public required double IdleTimeShare { get; init; }
+
     /// <summary>Workload work rate of baseline at this point divided by this mechanism's (1 for baseline).</summary>
     public required double WorkloadSlowdown { get; init; }
 
     /// <summary>Kernel time per unit of work, relative to baseline at this point.</summary>
     public required double KernelTimeSlowdown { get; init; }
+
+    /// <summary>Half-widths of the 95% intervals of the slowdowns: Student t over the replications' own ratios (each against baseline's replication with the same seed).</summary>
+    public required double WorkloadSlowdownCi95 { get; init; }
+
+    /// <inheritdoc cref="WorkloadSlowdownCi95" />
+    public required double KernelTimeSlowdownCi95 { get; init; }
+
+    /// <summary>Whether the point reached the scenario's precision target (null when the scenario has none).</summary>
+    public bool? PrecisionMet { get; init; }
 
     /// <summary>
     /// Shares of the operations' total latency (all replications) spent waiting for the critical target's
@@ -162,8 +204,11 @@ public static class Aggregate
     public static IReadOnlyList<IGrouping<(string Scenario, int Point, string Mechanism), RunRecord>> Groups(IEnumerable<RunRecord> records) =>
         records.GroupBy(r => (r.Scenario, r.Point, r.Mechanism)).ToList();
 
-    /// <summary>One summary row per group, with slowdowns against baseline at the same point.</summary>
-    public static IReadOnlyList<SummaryRow> Summary(IReadOnlyList<RunRecord> records)
+    /// <summary>
+    /// One summary row per group, with slowdowns against baseline at the same point; with
+    /// <paramref name="precisionTargets"/>, each row of a point that has a target says whether it met it.
+    /// </summary>
+    public static IReadOnlyList<SummaryRow> Summary(IReadOnlyList<RunRecord> records, IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget>? precisionTargets = null)
     {
         ArgumentNullException.ThrowIfNull(records);
         var baseline = records.Where(r => r.Mechanism == "baseline").ToDictionary(r => (r.Scenario, r.Point, r.Replication));
@@ -174,6 +219,14 @@ public static class Aggregate
             var kinds = reps[0].Latencies.Select(l => l.Kind).ToList();
             for (int k = 0; k < kinds.Count; k++)
                 rows.Add(Row(g.Key, reps, k, kinds[k], baseline));
+        }
+        if (precisionTargets is { Count: > 0 })
+        {
+            for (int i = 0; i < rows.Count; i++)
+            {
+                if (precisionTargets.TryGetValue((rows[i].Scenario, rows[i].Point), out var target))
+                    rows[i] = rows[i] with { PrecisionMet = Precision.Met(rows[i], target.Metric, target.RelativeCi95) };
+            }
         }
         return rows;
     }
@@ -189,15 +242,22 @@ public static class Aggregate
         double Rate(Func<RunOutcome, double> f) => seconds > 0 ? reps.Sum(r => f(r.Outcome)) / seconds : 0;
         double opsPerS = seconds > 0 ? merged.Count / seconds : 0;
         double Share(TimeCategory c) => reps.Average(r => r.Outcome.TimeShare[c]);
-        double Ratio(Func<RunOutcome, double> f, bool inverse)
-        {
-            var pairs = reps.Where(r => baseline.ContainsKey((r.Scenario, r.Point, r.Replication)))
+        List<(double Base, double Mine)> Pairs(Func<RunOutcome, double> f) =>
+            reps.Where(r => baseline.ContainsKey((r.Scenario, r.Point, r.Replication)))
                 .Select(r => (Base: f(baseline[(r.Scenario, r.Point, r.Replication)].Outcome), Mine: f(r.Outcome)))
                 .Where(p => p.Base > 0 && p.Mine > 0).ToList();
+        double Ratio(Func<RunOutcome, double> f, bool inverse)
+        {
+            var pairs = Pairs(f);
             if (pairs.Count == 0)
                 return double.NaN;
             return inverse ? pairs.Average(p => p.Base) / pairs.Average(p => p.Mine) : pairs.Average(p => p.Mine) / pairs.Average(p => p.Base);
         }
+        double RatioCi(Func<RunOutcome, double> f, bool inverse) =>
+            Statistics.HalfWidth95(Pairs(f).Select(p => inverse ? p.Base / p.Mine : p.Mine / p.Base).ToList());
+        var withOps = reps.Where(r => r.Latencies[kind].Histogram.Count > 0).ToList();
+        double PercentileCi(double q) => Statistics.HalfWidth95(withOps.Select(r => r.Latencies[kind].Histogram.Percentile(q) / 1e3).ToList());
+        var opsPerRep = reps.Select(r => r.Latencies[kind].Histogram.Count).ToList();
         var first = reps[0];
         var split = reps.Where(r => kind < r.Outcome.Breakdown.Count).Select(r => r.Outcome.Breakdown[kind]).Aggregate(new OperationBreakdown(), (a, b) => a.Add(b));
         double Of(long ps) => split.TotalPs > 0 ? (double)ps / split.TotalPs : 0;
@@ -216,6 +276,14 @@ public static class Aggregate
             P99Ns = merged.Percentile(99) / 1e3,
             P999Ns = merged.Percentile(99.9) / 1e3,
             MaxNs = merged.Max / 1e3,
+            P50Ci95Ns = PercentileCi(50),
+            P90Ci95Ns = PercentileCi(90),
+            P99Ci95Ns = PercentileCi(99),
+            P999Ci95Ns = PercentileCi(99.9),
+            P50Ok = Statistics.Supported(50, opsPerRep),
+            P90Ok = Statistics.Supported(90, opsPerRep),
+            P99Ok = Statistics.Supported(99, opsPerRep),
+            P999Ok = Statistics.Supported(99.9, opsPerRep),
             MeanNs = mean,
             MeanCi95Ns = ci,
             OpsPerS = opsPerS,
@@ -227,8 +295,12 @@ public static class Aggregate
             IrqTimeShare = Share(TimeCategory.Interrupt),
             FlushTimeShare = Share(TimeCategory.Flush),
             WorkloadTimeShare = Share(TimeCategory.Workload),
+            KernelTimeShare = Share(TimeCategory.Kernel),
+            IdleTimeShare = Share(TimeCategory.Idle),
             WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
             KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
+            WorkloadSlowdownCi95 = RatioCi(o => o.TimeShare[TimeCategory.Workload], inverse: true),
+            KernelTimeSlowdownCi95 = RatioCi(o => o.KernelTimePerWork, inverse: false),
             LatencyShareWake = Of(split.WakePs),
             LatencyShareIrqsOff = Of(split.IrqsOffPs),
             LatencySharePerTarget = Of(split.PerTargetPs),

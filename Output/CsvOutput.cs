@@ -23,11 +23,15 @@ public static class CsvOutput
         using var csv = CsvWriter.Create(writer, new CsvWriterOptions { FormatProvider = CultureInfo.InvariantCulture, NewLine = "\n" }, leaveOpen: true);
         string[] header =
         [
-            "scenario", "mechanism", "operation", "point", "cpus", "replications", "ops", "op_latency_p50_ns", "op_latency_p90_ns", "op_latency_p99_ns",
-            "op_latency_p999_ns", "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
+            "scenario", "mechanism", "operation", "point", "cpus", "replications", "ops",
+            "op_latency_p50_ns", "op_latency_p50_ci95_ns", "op_latency_p50_ok", "op_latency_p90_ns", "op_latency_p90_ci95_ns", "op_latency_p90_ok",
+            "op_latency_p99_ns", "op_latency_p99_ci95_ns", "op_latency_p99_ok", "op_latency_p999_ns", "op_latency_p999_ci95_ns", "op_latency_p999_ok",
+            "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
             "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
-            "workload_time_share", "workload_slowdown", "kernel_time_slowdown", "latency_share_wake", "latency_share_irqs_off",
+            "workload_time_share", "kernel_time_share", "idle_time_share", "workload_slowdown", "workload_slowdown_ci95",
+            "kernel_time_slowdown", "kernel_time_slowdown_ci95", "latency_share_wake", "latency_share_irqs_off",
             "latency_share_per_target", "latency_share_remote_wait", "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
+            "precision_met",
         ];
         foreach (var h in header.Concat(swept))
             csv.WriteField(h);
@@ -41,13 +45,22 @@ public static class CsvOutput
             csv.WriteField(r.Cpus.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(r.Replications.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(r.Ops.ToString(CultureInfo.InvariantCulture));
+            foreach (var (value, ci, ok) in new[] { (r.P50Ns, r.P50Ci95Ns, r.P50Ok), (r.P90Ns, r.P90Ci95Ns, r.P90Ok), (r.P99Ns, r.P99Ci95Ns, r.P99Ok), (r.P999Ns, r.P999Ci95Ns, r.P999Ok) })
+            {
+                csv.WriteField(Num(value));
+                csv.WriteField(Num(ci));
+                csv.WriteField(ok ? "true" : "false");
+            }
             foreach (var v in new[]
             {
-                r.P50Ns, r.P90Ns, r.P99Ns, r.P999Ns, r.MaxNs, r.MeanNs, r.MeanCi95Ns, r.OpsPerS, r.IpisPerS, r.ShootdownsPerS, r.FullFlushesPerS,
-                r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.WorkloadSlowdown, r.KernelTimeSlowdown,
-                r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait, r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
+                r.MaxNs, r.MeanNs, r.MeanCi95Ns, r.OpsPerS, r.IpisPerS, r.ShootdownsPerS, r.FullFlushesPerS,
+                r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.KernelTimeShare, r.IdleTimeShare,
+                r.WorkloadSlowdown, r.WorkloadSlowdownCi95, r.KernelTimeSlowdown, r.KernelTimeSlowdownCi95,
+                r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait,
+                r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
             })
                 csv.WriteField(Num(v));
+            csv.WriteField(r.PrecisionMet switch { true => "true", false => "false", null => "" });
             foreach (var key in swept)
                 csv.WriteField(r.Assignments.FirstOrDefault(a => a.Key == key).Value ?? "");
             csv.EndRecord();

@@ -32,7 +32,8 @@ public static class ResultWriter
     /// and renames it to <paramref name="outDir"/>, which must not exist yet. The journal is removed unless
     /// <paramref name="keepJournal"/> (shards keep it for merging).
     /// </summary>
-    public static IReadOnlyList<string> Write(string partialDir, string outDir, IReadOnlyList<RunRecord> records, IReadOnlyDictionary<string, string> descriptions, string resolvedYaml, RunInfo info, bool keepJournal = false)
+    public static IReadOnlyList<string> Write(string partialDir, string outDir, IReadOnlyList<RunRecord> records, IReadOnlyDictionary<string, string> descriptions, string resolvedYaml, RunInfo info, bool keepJournal = false,
+        IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget>? precisionTargets = null)
     {
         ArgumentNullException.ThrowIfNull(outDir);
         ArgumentNullException.ThrowIfNull(records);
@@ -42,7 +43,7 @@ public static class ResultWriter
             throw new IOException($"{outDir} already exists; choose another --out or remove it");
         var temp = partialDir;
         Directory.CreateDirectory(temp);
-        var summary = Aggregate.Summary(records);
+        var summary = Aggregate.Summary(records, precisionTargets);
         var written = new List<string>();
         void Text(string name, string content)
         {

@@ -131,14 +131,20 @@ public static class Figures
         {
             var mine = group.OrderBy(r => r.Cpus).ToList();
             string name = group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism;
-            series.Add(new Series(name, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList()) { Style = slot, Dash = "" });
-            series.Add(new Series($"{name} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList()) { Style = slot, Dash = "6 4", InLegend = false });
+            series.Add(new Series(name, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList())
+            {
+                Style = slot, Dash = "", Errors = mine.Select(r => r.P50Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P50Ok).ToList(),
+            });
+            series.Add(new Series($"{name} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList())
+            {
+                Style = slot, Dash = "6 4", InLegend = false, Errors = mine.Select(r => r.P99Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P99Ok).ToList(),
+            });
             slot++;
         }
         var chart = new SvgChart
         {
             Title = $"{scenario}: latency percentiles vs CPU count",
-            Subtitle = "solid: p50; dashed: p99 (same colour and marker per mechanism)",
+            Subtitle = "solid: p50; dashed: p99; bars: 95% interval over replications; grey rings: too few operations for that percentile",
             XLabel = "CPUs",
             YLabel = "operation latency [ns]",
             XLog = true,

@@ -24,6 +24,12 @@ public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Poi
 
     /// <summary>Join the points with a line (false: markers only).</summary>
     public bool Line { get; init; } = true;
+
+    /// <summary>Half-widths of the points' 95% intervals, drawn as error bars (NaN: none), in the order of <see cref="Points"/>.</summary>
+    public IReadOnlyList<double>? Errors { get; init; }
+
+    /// <summary>Points the data do not support (too few operations in the tail), ringed in grey, in the order of <see cref="Points"/>.</summary>
+    public IReadOnlyList<bool>? Unsupported { get; init; }
 }
 
 /// <summary>
@@ -153,6 +159,38 @@ public sealed class SvgChart
                     {
                         foreach (var p in pts)
                             Marker(w, Sx(p.X), Sy(p.Y), marker, colour, 3.5);
+                    }
+                }
+                for (int k = 0; k < s.Points.Count; k++)
+                {
+                    var (x, y) = s.Points[k];
+                    if (!Valid(x, XLog) || !Valid(y, YLog))
+                        continue;
+                    double e = s.Errors is { } errors && k < errors.Count ? errors[k] : double.NaN;
+                    if (double.IsFinite(e) && e > 0)
+                    {
+                        double lo = y - e, hi = y + e;
+                        if (YLog && lo <= 0)
+                            lo = y / 10; // an interval reaching zero is drawn to the decade below
+                        double px = Sx(x);
+                        Line(w, px, Sy(lo), px, Sy(hi), colour, 1.2, "");
+                        Line(w, px - 3, Sy(lo), px + 3, Sy(lo), colour, 1.2, "");
+                        Line(w, px - 3, Sy(hi), px + 3, Sy(hi), colour, 1.2, "");
+                    }
+                    if (s.Unsupported is { } weak && k < weak.Count && weak[k])
+                    {
+                        w.WriteStartElement("circle", ns);
+                        Attr(w, "cx", Sx(x));
+                        Attr(w, "cy", Sy(y));
+                        Attr(w, "r", 7.5);
+                        w.WriteAttributeString("fill", "none");
+                        w.WriteAttributeString("stroke", "#888888");
+                        w.WriteAttributeString("stroke-width", "1.2");
+                        w.WriteAttributeString("stroke-dasharray", "2 2");
+                        w.WriteStartElement("title", ns);
+                        w.WriteString($"{s.Name}: too few operations to support this percentile");
+                        w.WriteEndElement();
+                        w.WriteEndElement();
                     }
                 }
                 foreach (var (mx, my, label) in s.Marks.Where(m => Valid(m.X, XLog) && Valid(m.Y, YLog)))

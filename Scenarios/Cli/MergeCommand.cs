@@ -20,6 +20,7 @@ public static class MergeCommand
         var records = new SortedDictionary<int, (string Key, TlbSim.Analysis.RunRecord Record)>();
         ShardInfo? first = null;
         var seen = new HashSet<int>();
+        var runsPerShard = new Dictionary<int, int>();
         foreach (var dir in dirs)
         {
             var shardFile = Path.Combine(dir, Journal.Folder, "shard.json");
@@ -30,7 +31,8 @@ public static class MergeCommand
             }
             var info = JsonSerializer.Deserialize<ShardInfo>(File.ReadAllText(shardFile))!;
             first ??= info;
-            if (info.Count != first.Count || info.TotalRuns != first.TotalRuns || info.PlanId != first.PlanId)
+            runsPerShard[info.Index] = info.Runs;
+            if (info.Count != first.Count || info.PlanId != first.PlanId)
             {
                 error.WriteLine($"{dir}: shard {info.Index}/{info.Count} (plan {info.PlanId}) does not belong with {first.Index}/{first.Count} (plan {first.PlanId}): the same scenario file and options are needed");
                 return CheckAndList.BadInput;
@@ -49,10 +51,10 @@ public static class MergeCommand
             return CheckAndList.BadInput;
         }
         var missingShards = Enumerable.Range(0, first.Count).Where(i => !seen.Contains(i)).ToList();
-        var missingRuns = Enumerable.Range(0, first.TotalRuns).Where(i => !records.ContainsKey(i)).ToList();
-        if (missingShards.Count > 0 || missingRuns.Count > 0)
+        int expected = runsPerShard.Values.Sum();
+        if (missingShards.Count > 0 || records.Count != expected)
         {
-            error.WriteLine($"merge: incomplete: missing shards {string.Join(", ", missingShards.Select(i => $"{i}/{first.Count}"))}; {missingRuns.Count} of {first.TotalRuns} runs missing");
+            error.WriteLine($"merge: incomplete: missing shards {string.Join(", ", missingShards.Select(i => $"{i}/{first.Count}"))}; {expected - records.Count} of {expected} runs missing");
             return CheckAndList.BadInput;
         }
         if (Directory.Exists(outDir) || File.Exists(outDir) || Directory.Exists(ResultWriter.PartialFolder(outDir)))
@@ -63,11 +65,11 @@ public static class MergeCommand
         string resolved = File.ReadAllText(Path.Combine(dirs[0], "resolved.yaml"));
         var file = ScenarioLoader.Parse(resolved, Path.Combine(dirs[0], "resolved.yaml"));
         var descriptions = file.Scenarios.ToDictionary(s => s.Name, s => s.Points[0].Settings.Description);
-        var all = records.Values.Select(v => v.Record).ToArray();
+        var all = records.OrderBy(kv => kv.Key).Select(kv => kv.Value.Record).ToArray(); // canonical order, as one unsharded run writes it
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dirs[0], "run.json"))).RootElement;
         var info2 = new RunInfo(manifest.GetProperty("version").GetString() ?? "", manifest.GetProperty("git_commit").GetString(), manifest.GetProperty("source").GetString() ?? "",
             null, 1, clock.Elapsed.TotalSeconds, all.Sum(r => r.Outcome.Events), all.Length);
-        ResultWriter.Write(ResultWriter.PartialFolder(outDir), outDir, all, descriptions, resolved, info2);
+        ResultWriter.Write(ResultWriter.PartialFolder(outDir), outDir, all, descriptions, resolved, info2, precisionTargets: RunCommand.PrecisionTargets(file));
         output.WriteLine($"merged {dirs.Count} shards, {all.Length} runs; results in {outDir}");
         return 0;
     }

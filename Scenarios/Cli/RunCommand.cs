@@ -169,39 +169,63 @@ public static class RunCommand
             }
         }
 
-        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check)
-            .Where(u => shard is null || u.Order % shard.Value.Count == shard.Value.Index).ToList();
+        long maxRuns = Runner.MaxRuns(file, options.Replications);
+        if (maxRuns > Runner.MaxPlannedRuns)
+        {
+            error.WriteLine($"{options.File}: the plan asks for up to {maxRuns:N0} runs (precision caps included); at most {Runner.MaxPlannedRuns:N0} are allowed");
+            return CheckAndList.BadInput;
+        }
+        var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check, shard);
         var journalDir = Path.Combine(partial, Journal.Folder);
-        var done = Journal.Load(journalDir).Where(j => j.Order < int.MaxValue).ToDictionary(j => j.Order);
-        var todo = units.Where(u => !(done.TryGetValue(u.Order, out var j) && j.Key == u.Key)).ToList();
-        if (done.Count > 0 && !options.Quiet)
-            output.WriteLine($"resuming: {units.Count - todo.Count} of {units.Count} runs already done");
+        var done = Journal.Load(journalDir).ToDictionary(j => j.Order);
+        var byOrder = new Dictionary<int, RunRecord>();
         var clock = Stopwatch.StartNew();
-        RunRecord[] fresh;
-        try
+        var fresh = new List<RunRecord>();
+        var planned = new List<RunUnit>();
+        for (int round = 0; units.Count > 0; round++)
         {
-            fresh = Execute(todo, options, output, (u, r) => Journal.Save(journalDir, u.Order, u.Key, r), cancel);
+            var todo = new List<RunUnit>();
+            foreach (var u in units)
+            {
+                if (done.TryGetValue(u.Order, out var j) && j.Key == u.Key)
+                    byOrder[u.Order] = j.Record;
+                else
+                    todo.Add(u);
+            }
+            if (round == 0 && byOrder.Count > 0 && !options.Quiet)
+                output.WriteLine($"resuming: {byOrder.Count} of {units.Count} runs of the first round already done");
+            if (round > 0 && !options.Quiet && todo.Count > 0)
+                output.WriteLine($"precision round {round}: {todo.Count} more runs for the points whose interval is still too wide");
+            try
+            {
+                var ran = Execute(todo, options, output, (u, r) => Journal.Save(journalDir, u.Order, u.Key, r), cancel);
+                for (int i = 0; i < todo.Count; i++)
+                    byOrder[todo[i].Order] = ran[i];
+                fresh.AddRange(ran);
+            }
+            catch (OperationCanceledException)
+            {
+                error.WriteLine($"interrupted: finished runs are kept in {partial}; continue with 'tlbsim run --resume {outDir}'");
+                return Failed;
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(x => x is SimulationException))
+            {
+                foreach (var x in e.InnerExceptions)
+                    error.WriteLine($"simulation failed: {x.Message}");
+                return Failed;
+            }
+            catch (SimulationException e)
+            {
+                error.WriteLine($"simulation failed: {e.Message}");
+                return Failed;
+            }
+            planned.AddRange(units);
+            units = Runner.MoreReplications(file, planned, byOrder, options.Only, options.Seed, options.Check);
         }
-        catch (OperationCanceledException)
-        {
-            error.WriteLine($"interrupted: finished runs are kept in {partial}; continue with 'tlbsim run --resume {outDir}'");
-            return Failed;
-        }
-        catch (AggregateException e) when (e.InnerExceptions.All(x => x is SimulationException))
-        {
-            foreach (var x in e.InnerExceptions)
-                error.WriteLine($"simulation failed: {x.Message}");
-            return Failed;
-        }
-        catch (SimulationException e)
-        {
-            error.WriteLine($"simulation failed: {e.Message}");
-            return Failed;
-        }
-        var byOrder = todo.Select((u, i) => (u.Order, Record: fresh[i])).ToDictionary(x => x.Order, x => x.Record);
-        var records = units.Select(u => byOrder.TryGetValue(u.Order, out var r) ? r : done[u.Order].Record).ToArray();
+        var records = byOrder.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
         double wall = clock.Elapsed.TotalSeconds;
         long events = fresh.Sum(r => r.Outcome.Events);
+        var targets = PrecisionTargets(file);
         var descriptions = file.Scenarios.ToDictionary(s => s.Name, s => s.Points[0].Settings.Description);
         var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, wall, events, records.Length)
         {
@@ -212,10 +236,9 @@ public static class RunCommand
             if (shard is { } s)
             {
                 var resolvedText = ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications);
-                File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count,
-                    Runner.Plan(file, options.Only, options.Seed, options.Replications).Count, PlanId(resolvedText, options))));
+                File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count, records.Length, PlanId(resolvedText, options))));
             }
-            ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null);
+            ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null, targets);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -223,8 +246,8 @@ public static class RunCommand
             return Failed;
         }
         if (!options.Quiet)
-            PrintSummary(Aggregate.Summary(records), output);
-        output.WriteLine($"{fresh.Length} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
+            PrintSummary(Aggregate.Summary(records, targets), output);
+        output.WriteLine($"{fresh.Count} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
         return 0;
     }
 
@@ -278,19 +301,34 @@ public static class RunCommand
     private static void PrintSummary(IReadOnlyList<SummaryRow> rows, TextWriter output)
     {
         var table = new Table().Border(TableBorder.Simple);
-        foreach (var h in new[] { "scenario", "point", "mechanism", "CPUs", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown" })
+        foreach (var h in new[] { "scenario", "point", "mechanism", "CPUs", "reps", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown" })
             table.AddColumn(h);
+        // A percentile the data cannot support is printed in brackets; "±" gives the 95% half-width over replications.
+        static string Pct(double value, double ci, bool ok)
+        {
+            string text = CsvOutput.Num(Math.Round(value)) + (double.IsFinite(ci) && ci > 0 ? $" ±{CsvOutput.Num(Math.Round(ci))}" : "");
+            return Markup.Escape(ok ? text : $"[{text}]");
+        }
         foreach (var r in rows)
         {
             table.AddRow(r.Scenario, r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}",
-                r.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Ops.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                CsvOutput.Num(Math.Round(r.P50Ns)), CsvOutput.Num(Math.Round(r.P99Ns)), CsvOutput.Num(Math.Round(r.IpisPerS)),
-                CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)));
+                r.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Replications.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                r.Ops.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Pct(r.P50Ns, r.P50Ci95Ns, r.P50Ok), Pct(r.P99Ns, r.P99Ci95Ns, r.P99Ok), CsvOutput.Num(Math.Round(r.IpisPerS)),
+                CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)) + (double.IsFinite(r.WorkloadSlowdownCi95) ? $" ±{CsvOutput.Num(Math.Round(r.WorkloadSlowdownCi95, 3))}" : ""));
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-        console.Profile.Width = 140;
+        console.Profile.Width = 160;
         console.Write(table);
+        output.WriteLine("[...]: too few operations above that percentile in some replication (fewer than 10) to support it; ±: 95% interval over replications (Student t)");
+        foreach (var r in rows.Where(r => r.PrecisionMet == false && r.PrimaryOperation))
+            output.WriteLine($"precision target not reached: {r.Scenario} point {r.Point} {r.Mechanism} after {r.Replications} replications");
     }
+
+    /// <summary>The precision target of each (scenario, point) that sets one, for the summary's precision_met column.</summary>
+    internal static IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget> PrecisionTargets(ScenarioFile file) =>
+        file.Scenarios.SelectMany(s => s.Points.Where(p => p.Settings.Precision.RelativeCi95 > 0).Select(p => (Key: (s.Name, p.Index), p.Settings.Precision)))
+            .ToDictionary(x => x.Key, x => new PrecisionTarget(x.Precision.Metric, x.Precision.RelativeCi95));
 
     /// <summary>Identifies a plan: the resolved scenarios and the options that shape the plan, hashed.</summary>
     internal static string PlanId(string resolvedYaml, RunOptions options)
@@ -341,5 +379,5 @@ public static class RunCommand
     }
 }
 
-/// <summary>What a shard folder records about its share (journal/shard.json).</summary>
-public sealed record ShardInfo(int Index, int Count, int TotalRuns, string PlanId);
+/// <summary>What a shard folder records about its share (journal/shard.json): which share, how many runs it finished, and the plan.</summary>
+public sealed record ShardInfo(int Index, int Count, int Runs, string PlanId);

@@ -17,6 +17,30 @@ public enum TlbModelKind
     Trace,
 }
 
+/// <summary>
+/// A precision target: replications are added to a sweep point, all its mechanisms together, until the 95%
+/// interval of <see cref="Metric"/> is within <see cref="RelativeCi95"/> of its value for every mechanism's
+/// first kind of operation, or <see cref="MaxReplications"/> is reached.
+/// </summary>
+public sealed record PrecisionParams : IParameters
+{
+    /// <summary>The figure to make precise.</summary>
+    [Param("The summary figure whose interval must be tight: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown")]
+    public Analysis.PrecisionMetric Metric { get; init; } = Analysis.PrecisionMetric.OpLatencyP99Ns;
+
+    /// <summary>The target.</summary>
+    [Param("Target half-width of the 95% interval as a share of the value (0.05: within 5%); 0 turns adaptive replication off", Unit = "share")]
+    public double RelativeCi95 { get; init; }
+
+    /// <summary>The cap.</summary>
+    [Param("Most replications a point may reach while chasing the target; each round doubles the count", Unit = "runs")]
+    public int MaxReplications { get; init; } = 20;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path) =>
+        Check.Range(path, "relative_ci95", RelativeCi95, 0, 10).Concat(Check.Range(path, "max_replications", MaxReplications, 2, 10_000));
+}
+
 /// <summary>Everything one scenario (one sweep point) sets: the top level of a scenario in a file.</summary>
 public sealed record ScenarioSettings : IParameters
 {
@@ -52,6 +76,9 @@ public sealed record ScenarioSettings : IParameters
     [Param("Spacing of the time-series samples (direct-map counts, IPI rate)")]
     public Duration SampleInterval { get; init; } = Duration.FromMilliseconds(1);
 
+    /// <summary>Adaptive replication.</summary>
+    public PrecisionParams Precision { get; init; } = new();
+
     /// <summary>The machine.</summary>
     public MachineParams Machine { get; init; } = MachinePresets.SkylakeSp2s;
 
@@ -86,6 +113,9 @@ public sealed record ScenarioSettings : IParameters
         e.AddRange(Check.Range(path, "replications", Replications, 1, 10_000));
         if (Duration > Duration.FromSeconds(100))
             e.Add($"{Check.Join(path, "duration")}: at most 100s of simulated time (was {Duration})");
+        e.AddRange(Precision.Validate(Check.Join(path, "precision")));
+        if (Precision.RelativeCi95 > 0 && Precision.MaxReplications < Replications)
+            e.Add($"{Check.Join(path, "precision.max_replications")}: must be at least replications ({Replications})");
         e.AddRange(Machine.Validate(Check.Join(path, "machine")));
         e.AddRange(Kernel.Validate(Check.Join(path, "kernel")));
         e.AddRange(Workload.Validate(Check.Join(path, "workload")));
