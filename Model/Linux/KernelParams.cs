@@ -15,8 +15,16 @@ public enum FlushPolicy
     /// <summary>Concurrent, and each target acknowledges on interrupt entry, before its flush (the early-ack proposal in the 2019 concurrent-flush series).</summary>
     EarlyAck,
 
-    /// <summary>IPI-free broadcast invalidation (AMD INVLPGB + TLBSYNC; Intel RAR is the same shape): no interrupts, no target CPU time; the initiator waits for the broadcast to complete.</summary>
+    /// <summary>
+    /// INVLPGB as merged (Linux 6.15, Rik van Riel's series): kernel flushes are broadcast (invlpgb_flush_all,
+    /// invlpgb_kernel_range_flush); a user mm is broadcast only once it has a global ASID, which
+    /// consider_global_asid hands out, checking once in a while, to an mm active on more than three CPUs;
+    /// until then its flushes go by IPI.
+    /// </summary>
     Broadcast,
+
+    /// <summary>IPI-free remote invalidation for every flush, user or kernel, from the first (Intel RAR, or INVLPGB with every mm on a global ASID): no interrupts, no target CPU time; the initiator waits for completion.</summary>
+    Rar,
 }
 
 /// <summary>The kernel's flush and page-attribute machinery, and the direct map's page sizes.</summary>
@@ -27,7 +35,7 @@ public sealed record KernelParams : IParameters
     public int SinglePageFlushCeiling { get; init; } = 33;
 
     /// <summary>The shootdown protocol.</summary>
-    [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack, broadcast (INVLPGB/RAR)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
+    [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack, broadcast (INVLPGB as merged in 6.15: kernel flushes and user mms with a global ASID) or rar (every flush broadcast, no IPIs)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
     public FlushPolicy Policy { get; init; } = FlushPolicy.Concurrent;
 
     /// <summary>Cost of one INVLPGB.</summary>

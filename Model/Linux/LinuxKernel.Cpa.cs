@@ -127,7 +127,7 @@ public sealed partial class LinuxKernel
         var targets = mm.CpuMask.Where(id => id != me.Id).Select(id => Machine.Cpus[id]).Where(c => !c.IsLazy).ToList();
         bool local = mm.CpuMask.Contains(me.Id);
         CallFunction func = cpu => FlushTlbFunc(cpu, mm, gen, -1);
-        if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
+        if ((Params.Policy == FlushPolicy.Rar || (Params.Policy == FlushPolicy.Broadcast && mm.GlobalAsid)) && targets.Count > 0)
             return BroadcastFlush(me, -1, cpu =>
             {
                 if (cpu.LoadedMm == mm)

@@ -89,7 +89,10 @@ public sealed partial class LinuxKernel
         }
         UserFlushTargets?.Invoke(mm, targets, freedTables);
         bool local = me.LoadedMm == mm && !me.IsLazy;
-        if (Params.Policy == FlushPolicy.Broadcast && targets.Count > 0)
+        bool broadcast = Params.Policy == FlushPolicy.Rar || (Params.Policy == FlushPolicy.Broadcast && mm.GlobalAsid);
+        if (Params.Policy == FlushPolicy.Broadcast && !mm.GlobalAsid)
+            ConsiderGlobalAsid(mm);
+        if (broadcast && targets.Count > 0)
         {
             foreach (var e in BroadcastFlush(me, full ? -1 : pages, cpu =>
             {
@@ -114,6 +117,28 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
+    /// consider_global_asid (INVLPGB as merged): once in a while ((pid &amp; 0x1f) == (jiffies &amp; 0x1f), here the
+    /// mm's id against 4 ms jiffies), an mm active on more than three CPUs (mm_active_cpus_exceeds(mm, 3)) gets a
+    /// global ASID, and its later flushes are broadcast.
+    /// </summary>
+    private void ConsiderGlobalAsid(AddressSpace mm)
+    {
+        long jiffies = Sim.NowPicoseconds / Duration.FromMilliseconds(4).Picoseconds;
+        if ((mm.Id & 0x1f) != (jiffies & 0x1f))
+            return;
+        int active = 0;
+        foreach (int id in mm.CpuMask)
+        {
+            var cpu = Machine.Cpus[id];
+            if (cpu.LoadedMm == mm && !cpu.IsLazy && ++active > 3)
+            {
+                mm.GlobalAsid = true;
+                return;
+            }
+        }
+    }
+
+    /// <summary>
     /// flush_tlb_kernel_range: every online CPU, idle and lazy ones included (on_each_cpu, no condition);
     /// up to tlb_single_page_flush_ceiling pages are invalidated one by one (do_kernel_range_flush), more
     /// become a global flush on each CPU (do_flush_tlb_all). <paramref name="mappedBy"/> is the page size that
@@ -125,7 +150,7 @@ public sealed partial class LinuxKernel
         bool full = pages > Params.SinglePageFlushCeiling;
         if (full)
             return FlushTlbAll(me);
-        if (Params.Policy == FlushPolicy.Broadcast)
+        if (Params.Policy is FlushPolicy.Broadcast or FlushPolicy.Rar)
             return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
         return OnEachCpuMask(me, Machine.OthersOf(me), cpu => FlushTlbOneKernel(cpu, pages, mappedBy), runLocal: true);
     }
@@ -134,7 +159,7 @@ public sealed partial class LinuxKernel
     public IEnumerable<Event> FlushTlbAll(Cpu me)
     {
         ArgumentNullException.ThrowIfNull(me);
-        if (Params.Policy == FlushPolicy.Broadcast)
+        if (Params.Policy is FlushPolicy.Broadcast or FlushPolicy.Rar)
             return BroadcastFlush(me, -1, GlobalLoss);
         return OnEachCpuMask(me, Machine.OthersOf(me), _doFlushTlbAll, runLocal: true);
     }

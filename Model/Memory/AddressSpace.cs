@@ -14,6 +14,9 @@ public sealed class AddressSpace(int id, string name)
     /// <summary>Name for traces.</summary>
     public string Name { get; } = name;
 
+    /// <summary>The mm has a global ASID (INVLPGB): its flushes are broadcast instead of sent by IPI.</summary>
+    public bool GlobalAsid { get; set; }
+
     /// <summary>CPUs that have run this mm since they last left it for good (mm_cpumask), in CPU order.</summary>
     public IReadOnlyCollection<int> CpuMask => _cpus;
 

@@ -190,7 +190,7 @@ public class FlushProtocolTests
     [Fact]
     public void Broadcast_invalidation_sends_no_IPI_and_takes_no_target_time()
     {
-        var h = new Harness(Harness.Cpus(8), new KernelParams { Policy = FlushPolicy.Broadcast });
+        var h = new Harness(Harness.Cpus(8), new KernelParams { Policy = FlushPolicy.Rar });
         var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
         for (int i = 1; i < 8; i++)
             h.Busy(i);
@@ -198,6 +198,34 @@ public class FlushProtocolTests
         Assert.Equal(0, h.Machine.Bus.IpisSent);
         Assert.All(Enumerable.Range(1, 7), i => Assert.Equal(Duration.Zero, h[i].TimeIn(TimeCategory.Interrupt)));
         Assert.Equal(h.Kernel.Params.BroadcastIssue + h.Kernel.Params.BroadcastCompletion, t.Latency);
+    }
+
+    [Fact]
+    public void Under_INVLPGB_as_merged_a_user_mm_goes_by_IPI_until_consider_global_asid_finds_it_active_on_more_than_three_CPUs()
+    {
+        foreach (int cpus in new[] { 3, 5 })
+        {
+            var h = new Harness(Harness.Cpus(8), new KernelParams { Policy = FlushPolicy.Broadcast });
+            var mm = h.MmOn([.. Enumerable.Range(0, cpus)]);
+            // mm 1 passes the once-in-a-while check in jiffy 1 (4-8 ms): flush before it, during it, and after it.
+            IEnumerable<TlbSim.Model.Kernel.Event> Flusher(Cpu c)
+            {
+                foreach (double at in new[] { 1000.0, 5000, 9000 })
+                {
+                    foreach (var e in c.Idle(Duration.FromMicroseconds(at) - h.Sim.Now))
+                        yield return e;
+                    foreach (var e in h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false))
+                        yield return e;
+                }
+            }
+            h.Machine.Start(h[0], Flusher);
+            for (int i = 1; i < cpus; i++)
+                h.Busy(i);
+            h.RunFor(10_000);
+            // Active on 3 CPUs: never global, three rounds of IPIs. On 5: IPIs for the first two, then broadcast.
+            Assert.Equal(cpus > 3, mm.GlobalAsid);
+            Assert.Equal(cpus > 3 ? 2 * (cpus - 1) : 3 * (cpus - 1), h.Machine.Bus.IpisSent);
+        }
     }
 
     [Fact]
