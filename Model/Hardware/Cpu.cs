@@ -96,6 +96,7 @@ public sealed class Cpu
     private double[] _resident = [];
     private double _refillDebtPs;
     private double _refillKernelPs;
+    private long _kernelDebtPs;
     private double _refillWalks;
 
     internal Cpu(Machine machine, int id)
@@ -306,6 +307,13 @@ public sealed class Cpu
             yield return e;
         foreach (var e in Run(new Duration((long)walkPs), TimeCategory.Walk))
             yield return e;
+        if (_kernelDebtPs > 0)
+        {
+            var debt = new Duration(_kernelDebtPs);
+            _kernelDebtPs = 0;
+            foreach (var e in Run(debt, TimeCategory.Kernel))
+                yield return e;
+        }
     }
 
     /// <summary>
@@ -421,6 +429,9 @@ public sealed class Cpu
                 yield return e;
         }
     }
+
+    /// <summary>Kernel time this CPU owes for things that happened to it between events (traps into poke_int3_handler), paid after its next <see cref="Work"/>.</summary>
+    public void OweKernelTime(Duration time) => _kernelDebtPs += Math.Max(0, time.Picoseconds);
 
     // ---- TLB state ------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 using TlbSim.Model.Hardware;
 using TlbSim.Model.Kernel;
+using TlbSim.Model.Units;
 using TlbSim.Model.Linux;
 using TlbSim.Model.Memory;
 
@@ -78,6 +79,12 @@ public sealed class MechanismContext
 
     /// <summary>The temporary mm used for pokes (text_poke_mm): never loaded outside a poke, so its cpumask stays empty.</summary>
     public AddressSpace PokingMm { get; } = new(2, "poking");
+
+    /// <summary>Reports a latency of another kind than the operation's own (static_key's sync rounds): set by the experiment, which records it once measurement has started.</summary>
+    public Action<int, Duration>? Reporter { get; set; }
+
+    /// <summary>Reports <paramref name="latency"/> as kind <paramref name="kind"/> (an index into the mechanism's operation kinds).</summary>
+    public void Report(int kind, Duration latency) => Reporter?.Invoke(kind, latency);
 
     /// <summary>Direct-map remappings done (vmap aliases, prlist remaps).</summary>
     public long Remaps { get; set; }

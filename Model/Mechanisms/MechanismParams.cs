@@ -77,6 +77,26 @@ public sealed record MechanismParams : IParameters
     [Param("Copy bandwidth of rare_write_copy through the poking address", Unit = "bytes/s", Source = "~10 GB/s single-core memcpy of cached data; chosen")]
     public double CopyBytesPerSecond { get; init; } = 10e9;
 
+    /// <summary>Jump sites of the static key.</summary>
+    [Param("Jump sites a static_key flip patches (static_key_enable/disable of a key used in that many places)", Unit = "sites", Source = "estimate: a key used in a handful to a few hundred places (e.g. tracepoint and scheduler keys); 20 chosen, sweep it")]
+    public int StaticKeySites { get; init; } = 20;
+
+    /// <summary>Batched jump label updates.</summary>
+    [Param("Patch a key's sites in batches of up to 256 (text_poke_bp_batch via arch_jump_label_transform_queue, x86 since 5.5) or one text_poke_bp per site", Source = "arch/x86/kernel/jump_label.c; arch/x86/kernel/alternative.c TP_VEC_MAX")]
+    public bool StaticKeyBatch { get; init; } = true;
+
+    /// <summary>sync_core.</summary>
+    [Param("sync_core on each CPU in a text_poke_sync round (do_sync_core: IRET to self, or SERIALIZE where present)", Unit = "cycles", Source = "no published figure; estimate 300 cycles for an IRET to self, plausible 50 (SERIALIZE) to 500")]
+    public double SyncCoreCycles { get; init; } = 300;
+
+    /// <summary>Executions of the key's sites.</summary>
+    [Param("Executions per second, per CPU, of the key's jump sites (all of them): during a patch window each one traps into poke_int3_handler", Unit = "1/s", Source = "estimate: a key in a warm path, 100,000 per second per CPU; 0 for a key nobody executes; sweep it")]
+    public double StaticKeySiteRate { get; init; } = 100_000;
+
+    /// <summary>One bsearch step of poke_int3_handler.</summary>
+    [Param("One step of poke_int3_handler's binary search over the batch (a compare of a cached entry)", Source = "estimate: 5 ns, plausible 2-20 ns")]
+    public Duration Int3SearchStep { get; init; } = Duration.FromNanoseconds(5);
+
     /// <summary>Pages per rare_alloc.</summary>
     [Param("Pages a rare_alloc takes from the pool and protects", Unit = "pages", Source = "one page per call, prmem's common case")]
     public int RareAllocPages { get; init; } = 1;
@@ -147,6 +167,8 @@ public sealed record MechanismParams : IParameters
             Check.Range(path, "copy_bytes_per_second", CopyBytesPerSecond, 1e6, 1e13),
             Check.Range(path, "rare_alloc_pages", RareAllocPages, 1, 1 << 20),
             Check.Range(path, "temporary_mm_bytes", TemporaryMmBytes, 1, 2 * 4096),
+            Check.Range(path, "static_key_sites", StaticKeySites, 1, 1_000_000), Check.Range(path, "sync_core_cycles", SyncCoreCycles, 0, 1e6),
+            Check.Range(path, "static_key_site_rate", StaticKeySiteRate, 0, 1e9), Check.NonNegative(path, "int3_search_step", Int3SearchStep),
             Check.Range(path, "exclusive_resident_pages", ExclusiveResidentPages, 1, 1 << 24),
             Check.Range(path, "xpfo_batch", XpfoBatch, 1, 1 << 20),
             Check.Range(path, "pks_tag_every", PksTagEvery, 1, 1 << 30),

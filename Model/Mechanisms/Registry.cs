@@ -16,6 +16,7 @@ public static class Registry
         ("pku", () => new Pku()),
         ("pks", () => new Pks()),
         ("droppable", () => new Droppable()),
+        ("static_key", () => new StaticKey()),
     ];
 
     /// <summary>Mechanism names, in the order above.</summary>

@@ -172,6 +172,11 @@ public static class Experiment
         var kernel = new LinuxKernel(machine, kernelParams);
         var context = new MechanismContext(kernel, spec.MechanismParams, sim.Random.Stream($"mechanism.{spec.Mechanism}"));
         mechanism.Attach(context);
+        context.Reporter = (kind, latency) =>
+        {
+            if (sim.NowPicoseconds - latency.Picoseconds >= spec.Warmup.Picoseconds)
+                observer.Operation(kind, latency);
+        };
         var runQueues = new RunQueues(context, spec.Workload.TasksPerCpu);
         PreloadLazyVmalloc(kernel, spec.Workload, sim.Random.Stream("vmalloc"));
         var access = spec.Workload.Access with { KernelShare = spec.Workload.KernelFraction };

@@ -312,4 +312,37 @@ public class MechanismTests(ITestOutputHelper output)
         long next = context.AllocFrames(512); // nothing aligned is left: a new block
         Assert.Equal(0, next % MechanismContext.MaxOrderFrames);
     }
+
+    [Theory]
+    [InlineData(false, 5, 15)]
+    [InlineData(true, 5, 3)]
+    [InlineData(true, 300, 6)]
+    public void A_static_key_flip_does_three_sync_rounds_per_site_unbatched_and_per_256_sites_batched(bool batch, int sites, int rounds)
+    {
+        var h = new Harness(Harness.Cpus(4));
+        var context = new MechanismContext(h.Kernel, new MechanismParams { StaticKeyBatch = batch, StaticKeySites = sites, StaticKeySiteRate = 0 }, h.Sim.Random.Stream("m"));
+        var syncs = new List<Duration>();
+        context.Reporter = (kind, latency) => syncs.Add(latency);
+        var t = h.Once(0, c => new StaticKey().Operate(context, c));
+        for (int i = 1; i < 4; i++)
+            h.Busy(i);
+        h.RunFor(20_000);
+        Assert.NotNull(t.End);
+        Assert.Equal(rounds, h.Kernel.Shootdowns);
+        Assert.Equal(rounds, syncs.Count);
+        Assert.Equal(3L * rounds, h.Machine.Bus.IpisSent);
+    }
+
+    [Fact]
+    public void CPUs_executing_a_key_s_sites_during_the_patch_pay_int3_traps_and_idle_keys_cost_nothing()
+    {
+        double Kernel(double rate)
+        {
+            var spec = Spec("static_key", 4, new MechanismParams { StaticKeySiteRate = rate, StaticKeySites = 50 }, rate: 2000);
+            var (outcome, recorder) = Run(spec);
+            Assert.True(recorder.Latencies.Count > 5);
+            return outcome.TimeShare[TimeCategory.Kernel];
+        }
+        Assert.True(Kernel(5_000_000) > Kernel(0), "trapping CPUs spend kernel time in poke_int3_handler");
+    }
 }

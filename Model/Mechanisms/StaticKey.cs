@@ -1,0 +1,93 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Kernel;
+using TlbSim.Model.Units;
+
+namespace TlbSim.Model.Mechanisms;
+
+/// <summary>
+/// static_key: one operation flips a static key (static_key_enable / static_key_disable) with
+/// <c>static_key_sites</c> jump sites, as kernel/jump_label.c and arch/x86/kernel/alternative.c do it:
+/// under jump_label_mutex and text_mutex, batched (x86 since 5.5: arch_jump_label_transform_queue and
+/// _apply, text_poke_queue and text_poke_finish) the sites go to text_poke_bp_batch up to TP_VEC_MAX = 256 at
+/// a time; unbatched, each site is its own text_poke_bp. A batch writes an int3 on every site (text_poke),
+/// syncs every CPU (text_poke_sync: on_each_cpu(do_sync_core)), writes the sites' tails, syncs, writes their
+/// first bytes, syncs: three sync rounds per batch, so 3k rounds for k sites unbatched and 3 per 256 batched.
+/// Each text_poke is a write through the temporary poking mm with interrupts off (two CR3 writes, the
+/// poking PCID's flush). Between the first and the last sync, a CPU that executes a site being patched traps
+/// (#BP) into poke_int3_handler, which bsearches the batch and emulates the instruction: tlbsim charges each
+/// other CPU the expected number of such traps (Poisson at <c>static_key_site_rate</c> over the window) at the
+/// interrupt entry and exit plus the search. Reports the flip and, as a second kind, each sync round.
+/// </summary>
+public sealed class StaticKey : IMechanism
+{
+    /// <summary>TP_VEC_MAX: PAGE_SIZE / sizeof(struct text_poke_loc), 4096 / 16.</summary>
+    public const int BatchMax = 256;
+
+    private static readonly string[] Kinds = ["flip", "sync"];
+
+    /// <inheritdoc />
+    public string Name => "static_key";
+
+    /// <inheritdoc />
+    public string KernelPath => "static_key_enable/disable -> jump_label_update (jump_label_mutex, text_mutex) -> batched: text_poke_queue/text_poke_finish -> text_poke_bp_batch per 256 sites; unbatched: text_poke_bp per site; each batch: text_poke(int3) x n, text_poke_sync (on_each_cpu(do_sync_core)), text_poke(tails) x n, sync, text_poke(first bytes) x n, sync; a CPU hitting a site meanwhile traps into poke_int3_handler (bsearch over the batch)";
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> OperationKinds => Kinds;
+
+    /// <inheritdoc />
+    public IEnumerable<Event> Operate(MechanismContext context, Cpu cpu)
+    {
+        var p = context.Params;
+        var kernel = context.Kernel;
+        var machine = context.Machine;
+        var clock = machine.Params.Cpu.Frequency;
+        var cr3 = clock.Cycles(machine.Params.Tlb.Cr3WriteCycles);
+        // __text_poke: set_pte, use_temporary_mm (CR3 write, poking PCID flushed), write, pte_clear, unuse (CR3 write).
+        var poke = p.Write + cr3 + cr3 + p.Write + p.Write + cr3;
+        var sync = clock.Cycles(p.SyncCoreCycles);
+        CallFunction doSyncCore = _ => sync;
+        using var textMutex = context.TextMutex.Request();
+        foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
+            yield return e;
+        int batch = p.StaticKeyBatch ? BatchMax : 1;
+        for (int first = 0; first < p.StaticKeySites; first += batch)
+        {
+            int n = Math.Min(batch, p.StaticKeySites - first);
+            long windowStart = -1;
+            for (int step = 0; step < 3; step++)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    foreach (var e in cpu.RunIrqsOff(poke, TimeCategory.Kernel))
+                        yield return e;
+                }
+                var start = machine.Simulation.Now;
+                if (windowStart < 0)
+                    windowStart = start.Picoseconds;
+                foreach (var e in kernel.OnEachCpuMask(cpu, machine.OthersOf(cpu), doSyncCore, runLocal: true))
+                    yield return e;
+                context.Report(1, machine.Simulation.Now - start);
+            }
+            ChargeInt3Traps(context, cpu, n, new Duration(machine.Simulation.NowPicoseconds - windowStart));
+        }
+    }
+
+    /// <summary>poke_int3_handler on the other CPUs: traps while the int3s are in place, each an interrupt entry and exit plus a bsearch.</summary>
+    private static void ChargeInt3Traps(MechanismContext context, Cpu me, int sites, Duration window)
+    {
+        var p = context.Params;
+        if (p.StaticKeySiteRate <= 0 || window.Picoseconds <= 0)
+            return;
+        var cpuParams = context.Machine.Params.Cpu;
+        var trap = cpuParams.InterruptEntry + cpuParams.InterruptExit + p.Int3SearchStep * Math.Ceiling(Math.Log2(sites + 1));
+        double mean = p.StaticKeySiteRate * window.TotalSeconds;
+        foreach (var other in context.Machine.Cpus)
+        {
+            if (other == me)
+                continue;
+            int traps = MathNet.Numerics.Distributions.Poisson.Sample(context.Random, mean);
+            if (traps > 0)
+                other.OweKernelTime(trap * traps);
+        }
+    }
+}
