@@ -181,6 +181,15 @@ public sealed record SummaryRow
     /// <inheritdoc cref="LatencyShareWake" />
     public required double LatencyShareRemoteWait { get; init; }
 
+    /// <summary>Closed-loop syscall benchmarks: iterations per second per thread (0 without a loop).</summary>
+    public required double LoopsPerSPerThread { get; init; }
+
+    /// <summary>Closed-loop syscall benchmarks: nanoseconds per iteration on one thread (NaN without a loop).</summary>
+    public required double NsPerLoop { get; init; }
+
+    /// <summary>Share of all CPU time spent on TLB invalidation: local flushes, sending and waiting for IPIs, and handling them (flush plus interrupt time).</summary>
+    public required double TlbInvalidationShare { get; init; }
+
     /// <summary>Direct-map mapping counts at the end (mean over replications).</summary>
     public required double DirectMap1G { get; init; }
 
@@ -301,6 +310,9 @@ public static class Aggregate
             KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
             WorkloadSlowdownCi95 = RatioCi(o => o.TimeShare[TimeCategory.Workload], inverse: true),
             KernelTimeSlowdownCi95 = RatioCi(o => o.KernelTimePerWork, inverse: false),
+            LoopsPerSPerThread = seconds > 0 && first.Outcome.LoopThreads > 0 ? reps.Sum(r => (double)r.Outcome.Loops) / first.Outcome.LoopThreads / seconds : 0,
+            NsPerLoop = reps.Sum(r => r.Outcome.Loops) > 0 ? seconds * first.Outcome.LoopThreads * 1e9 / reps.Sum(r => (double)r.Outcome.Loops) : double.NaN,
+            TlbInvalidationShare = Share(TimeCategory.Flush) + Share(TimeCategory.Interrupt),
             LatencyShareWake = Of(split.WakePs),
             LatencyShareIrqsOff = Of(split.IrqsOffPs),
             LatencySharePerTarget = Of(split.PerTargetPs),

@@ -30,7 +30,8 @@ public static class CsvOutput
             "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
             "workload_time_share", "kernel_time_share", "idle_time_share", "workload_slowdown", "workload_slowdown_ci95",
             "kernel_time_slowdown", "kernel_time_slowdown_ci95", "latency_share_wake", "latency_share_irqs_off",
-            "latency_share_per_target", "latency_share_remote_wait", "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
+            "latency_share_per_target", "latency_share_remote_wait", "loops_per_s_per_thread", "ns_per_loop", "tlb_invalidation_share",
+            "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
             "precision_met",
         ];
         foreach (var h in header.Concat(swept))
@@ -57,6 +58,7 @@ public static class CsvOutput
                 r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.KernelTimeShare, r.IdleTimeShare,
                 r.WorkloadSlowdown, r.WorkloadSlowdownCi95, r.KernelTimeSlowdown, r.KernelTimeSlowdownCi95,
                 r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait,
+                r.LoopsPerSPerThread, r.NsPerLoop, r.TlbInvalidationShare,
                 r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
             })
                 csv.WriteField(Num(v));

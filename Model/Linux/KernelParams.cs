@@ -94,6 +94,22 @@ public sealed record KernelParams : IParameters
     [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns")]
     public Duration VmapPurgePerArea { get; init; } = Duration.FromNanoseconds(100);
 
+    /// <summary>Write fault on a shared file page in the page cache.</summary>
+    [Param("A write fault on a shared file mapping whose page is in the page cache (filemap_fault, page_mkwrite, PTE install; no allocation or clearing)", Source = "no published figure; estimate 250 ns (anon_fault less clear_page, plus the page-cache lookup), plausible 150-500 ns")]
+    public Duration FileFault { get; init; } = Duration.FromNanoseconds(250);
+
+    /// <summary>Write fault on a private file page (copy on write).</summary>
+    [Param("A write fault on a private file mapping: the page-cache page is found and copied into a new anonymous page (do_cow_fault)", Source = "no published figure; estimate anon_fault plus a 4 KiB copy, 400 ns, plausible 300-800 ns")]
+    public Duration CowFault { get; init; } = Duration.FromNanoseconds(400);
+
+    /// <summary>mmap syscall work.</summary>
+    [Param("mmap's work besides the syscall round trip: get_unmapped_area, vm_area_alloc, vma_link under mmap_write_lock", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns")]
+    public Duration MmapWork { get; init; } = Duration.FromNanoseconds(500);
+
+    /// <summary>munmap syscall work.</summary>
+    [Param("munmap's work besides the syscall round trip, the zapped pages and the flush: finding and removing the VMA, free_pgtables", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns")]
+    public Duration MunmapWork { get; init; } = Duration.FromNanoseconds(500);
+
     /// <summary>mprotect's VMA work.</summary>
     [Param("mprotect's work besides the PTEs and the flush: mmap_write_lock, the VMA lookup, mprotect_fixup (vma_modify_flags splitting and merging the VMA)", Source = "derived from the 1-thread single-page mprotect(PROT_READ) loop, 2499 cycles at 3.4 GHz = 735 ns (lore:20220718120212.3180-1-namit@vmware.com), less the syscall round trip 192, change_protection 70 and the local INVLPG 100 ns")]
     public Duration MprotectFixup { get; init; } = Duration.FromNanoseconds(373);

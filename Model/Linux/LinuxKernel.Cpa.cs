@@ -195,6 +195,42 @@ public sealed partial class LinuxKernel
             yield return e;
     }
 
+    /// <summary>mmap of an anonymous or file region: the syscall and the VMA work; no page is present yet.</summary>
+    public IEnumerable<Event> Mmap(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Machine.Params.Cpu.SyscallRoundTrip + Params.MmapWork, TimeCategory.Kernel);
+    }
+
+    /// <summary>
+    /// munmap of <paramref name="pages"/> pages of which <paramref name="present"/> are mapped: the syscall, the
+    /// VMA work, zap_pte_range per present page, and the flush of the range with page tables freed
+    /// (unmap_region -> free_pgtables -> tlb_finish_mmu), which reaches every CPU in the mm's cpumask, lazy ones too.
+    /// </summary>
+    public IEnumerable<Event> Munmap(Cpu me, AddressSpace mm, long pages, long present)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        ArgumentNullException.ThrowIfNull(mm);
+        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip + Params.MunmapWork + Params.ZapPerPage * present, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in FlushTlbMmRange(me, mm, pages, freedTables: true))
+            yield return e;
+    }
+
+    /// <summary>A write fault on a shared file page found in the page cache (filemap_fault, page_mkwrite).</summary>
+    public IEnumerable<Event> FileFault(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Params.FileFault, TimeCategory.Kernel);
+    }
+
+    /// <summary>A write fault on a private file page: copy on write into a new anonymous page (do_cow_fault).</summary>
+    public IEnumerable<Event> CowFault(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Params.CowFault, TimeCategory.Kernel);
+    }
+
     /// <summary>A write fault on a missing anonymous page (handle_mm_fault: allocate, clear, install).</summary>
     public IEnumerable<Event> AnonFault(Cpu me)
     {

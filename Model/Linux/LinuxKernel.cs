@@ -91,7 +91,7 @@ public sealed partial class LinuxKernel
         bool local = me.LoadedMm == mm && !me.IsLazy;
         bool broadcast = Params.Policy == FlushPolicy.Rar || (Params.Policy == FlushPolicy.Broadcast && mm.GlobalAsid);
         if (Params.Policy == FlushPolicy.Broadcast && !mm.GlobalAsid)
-            ConsiderGlobalAsid(mm);
+            ConsiderGlobalAsid(mm, Current[me.Id]?.Id ?? me.Id);
         if (broadcast && targets.Count > 0)
         {
             foreach (var e in BroadcastFlush(me, full ? -1 : pages, cpu =>
@@ -117,14 +117,14 @@ public sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// consider_global_asid (INVLPGB as merged): once in a while ((pid &amp; 0x1f) == (jiffies &amp; 0x1f), here the
-    /// mm's id against 4 ms jiffies), an mm active on more than three CPUs (mm_active_cpus_exceeds(mm, 3)) gets a
-    /// global ASID, and its later flushes are broadcast.
+    /// consider_global_asid (INVLPGB as merged): once in a while ((pid &amp; 0x1f) == (jiffies &amp; 0x1f), with the
+    /// flushing task's id as pid and 4 ms jiffies, HZ=250), an mm active on more than three CPUs
+    /// (mm_active_cpus_exceeds(mm, 3)) gets a global ASID, and its later flushes are broadcast.
     /// </summary>
-    private void ConsiderGlobalAsid(AddressSpace mm)
+    private void ConsiderGlobalAsid(AddressSpace mm, int pid)
     {
         long jiffies = Sim.NowPicoseconds / Duration.FromMilliseconds(4).Picoseconds;
-        if ((mm.Id & 0x1f) != (jiffies & 0x1f))
+        if ((pid & 0x1f) != (jiffies & 0x1f))
             return;
         int active = 0;
         foreach (int id in mm.CpuMask)

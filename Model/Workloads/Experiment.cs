@@ -69,6 +69,12 @@ public sealed record RunOutcome
     /// <summary>Full or global flushes (summed over CPUs).</summary>
     public long FullFlushes { get; init; }
 
+    /// <summary>Iterations of the closed-loop syscall benchmark, all threads (0 without one).</summary>
+    public long Loops { get; init; }
+
+    /// <summary>Threads of the closed-loop syscall benchmark (0 without one).</summary>
+    public int LoopThreads { get; init; }
+
     /// <summary>CPUs that flush_tlb_mm_range left alone because they were in lazy TLB mode.</summary>
     public long LazySkips { get; init; }
 
@@ -185,17 +191,34 @@ public static class Experiment
         var breakdown = new OperationBreakdown[mechanism.OperationKinds.Count];
         for (int k = 0; k < breakdown.Length; k++)
             breakdown[k] = new();
+        int loopThreads = spec.Workload.Loop == SyscallLoop.None ? 0 : spec.Workload.LoopThreads == 0 ? machine.Cpus.Count : Math.Min(spec.Workload.LoopThreads, machine.Cpus.Count);
+        var loops = new long[machine.Cpus.Count];
+        var loopMm = new AddressSpace(9, "loop");
         foreach (var cpu in machine.Cpus)
         {
             cpu.Profile = access;
             bool initiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
-            machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, runQueues, initiates, observer, warmupEnd, breakdown));
+            if (cpu.Id < loopThreads)
+            {
+                // The loop thread is the CPU's only task: one mm shared by all threads, or its own process.
+                var mm = spec.Workload.LoopProcesses ? new AddressSpace(1_000_000 + cpu.Id, $"loop{cpu.Id}") : loopMm;
+                cpu.LoadedMm?.RemoveCpu(cpu.Id);
+                cpu.LoadedMm = mm;
+                mm.AddCpu(cpu.Id);
+                kernel.Current[cpu.Id] = new TaskStruct(1_000_000 + cpu.Id, mm);
+                machine.Start(cpu, c => LoopProgram(c, spec, mechanism, context, mm, initiates, observer, warmupEnd, breakdown, loops));
+            }
+            else
+            {
+                machine.Start(cpu, c => CpuProgram(c, spec, mechanism, context, runQueues, initiates, observer, warmupEnd, breakdown));
+            }
         }
         sim.Process(Sampler(sim, machine, kernel, spec, observer), "sampler");
         var checker = spec.Check ? new InvariantChecker(machine, kernel) : null;
 
         sim.Run(spec.Warmup);
         var before = Snapshot.Take(machine, kernel);
+        long loopsBefore = loops.Sum();
         long remapsBefore = context.Remaps;
         long lazySkipsBefore = kernel.LazySkips;
         sim.Run(spec.Warmup + spec.Duration);
@@ -221,6 +244,8 @@ public static class Experiment
             Remaps = context.Remaps - remapsBefore,
             KernelTimePerWork = KernelTimePerWork(before, after, spec.Workload.KernelFraction),
             Breakdown = breakdown,
+            Loops = loops.Sum() - loopsBefore,
+            LoopThreads = loopThreads,
         };
     }
 
@@ -389,6 +414,71 @@ public static class Experiment
             foreach (var e in cpu.Idle(new Duration(idleFor)))
                 yield return e;
             idleLeft -= idleFor;
+        }
+    }
+
+    /// <summary>
+    /// A closed-loop syscall benchmark thread, pinned to <paramref name="cpu"/>: iterations back to back, each
+    /// built from the kernel's primitives, with the mechanism's operations in between when this CPU initiates.
+    /// </summary>
+    private static IEnumerable<Event> LoopProgram(Cpu cpu, RunSpec spec, IMechanism mechanism, MechanismContext context, AddressSpace mm,
+        bool initiates, IRunObserver observer, long warmupEnd, OperationBreakdown[] breakdown, long[] loops)
+    {
+        var sim = cpu.Machine.Simulation;
+        var kernel = context.Kernel;
+        var opRng = sim.Random.Stream($"cpu{cpu.Id}.operations");
+        double rate = spec.Operations.Rate;
+        long nextOp = initiates ? sim.NowPicoseconds + Math.Max(1, (long)(Exponential.Sample(opRng, rate) * 1e12)) : long.MaxValue;
+        // will-it-scale's mapping sizes: pages touched and dropped before the mapping is unmapped and mapped again.
+        long mappingPages = spec.Workload.Loop switch
+        {
+            SyscallLoop.TlbFlush2 => 1024 * 1024 / 4096,
+            SyscallLoop.TlbFlush1 or SyscallLoop.TlbFlush3 => 128L * 1024 * 1024 / 4096,
+            _ => 0,
+        };
+        long page = 0;
+        while (true)
+        {
+            if (cpu.HasQueuedWork)
+            {
+                foreach (var e in cpu.RunQueuedWork())
+                    yield return e;
+            }
+            if (sim.NowPicoseconds >= nextOp)
+            {
+                long start = sim.NowPicoseconds;
+                foreach (var e in mechanism.Operate(context, cpu))
+                    yield return e;
+                if (start >= warmupEnd)
+                {
+                    cpu.Machine.OperationsDone++;
+                    int kind = mechanism.LastKind(cpu);
+                    breakdown[kind] = breakdown[kind].Add(new OperationBreakdown { TotalPs = sim.NowPicoseconds - start });
+                    observer.Operation(kind, new Duration(sim.NowPicoseconds - start));
+                }
+                nextOp = sim.NowPicoseconds + Math.Max(1, (long)(Exponential.Sample(opRng, rate) * 1e12));
+                continue;
+            }
+            IEnumerable<Event> iteration = spec.Workload.Loop switch
+            {
+                SyscallLoop.Madvise => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
+                SyscallLoop.TlbFlush1 => kernel.CowFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
+                SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
+                SyscallLoop.TlbFlush3 => kernel.FileFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
+                SyscallLoop.Mprotect => kernel.Mprotect(cpu, mm, 1).Concat(kernel.Mprotect(cpu, mm, 1)),
+                _ => kernel.Mmap(cpu).Concat(kernel.AnonFault(cpu)).Concat(kernel.Munmap(cpu, mm, 1, present: 1)),
+            };
+            foreach (var e in iteration)
+                yield return e;
+            if (mappingPages > 0 && ++page == mappingPages)
+            {
+                // After the last page: munmap (nothing present: every page was dropped) and mmap again.
+                page = 0;
+                foreach (var e in kernel.Munmap(cpu, mm, mappingPages, present: 0).Concat(kernel.Mmap(cpu)))
+                    yield return e;
+            }
+            if (sim.NowPicoseconds >= warmupEnd)
+                loops[cpu.Id]++;
         }
     }
 

@@ -4,6 +4,31 @@ using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Workloads;
 
+/// <summary>A closed-loop syscall benchmark that threads run as fast as they can instead of the background load.</summary>
+public enum SyscallLoop
+{
+    /// <summary>No loop: the background load of busy and idle periods.</summary>
+    None,
+
+    /// <summary>Touch one anonymous page, madvise(MADV_DONTNEED) it (the concurrent-flush series' benchmark, lore:20190531063645.4697-1-namit@vmware.com).</summary>
+    Madvise,
+
+    /// <summary>will-it-scale tlb_flush1: a 128 MiB private file mapping; per page, a write (COW fault) and madvise(MADV_DONTNEED); munmap and mmap after the last page.</summary>
+    TlbFlush1,
+
+    /// <summary>will-it-scale tlb_flush2: a 1 MiB anonymous mapping; per page, a write (anonymous fault) and madvise(MADV_DONTNEED); munmap and mmap after 256 pages.</summary>
+    TlbFlush2,
+
+    /// <summary>will-it-scale tlb_flush3: a 128 MiB shared file mapping; per page, a write (page-cache fault) and madvise(MADV_DONTNEED); munmap and mmap after the last page.</summary>
+    TlbFlush3,
+
+    /// <summary>mprotect of one page to PROT_READ and back.</summary>
+    Mprotect,
+
+    /// <summary>mmap one anonymous page, touch it, munmap it (page tables freed: every CPU of the mm is flushed, lazy ones too).</summary>
+    Munmap,
+}
+
 /// <summary>
 /// A per-CPU background load: alternating busy and idle periods, with IRQ-disabled sections, context
 /// switches and page ownership transitions while busy, and the memory access profile that decides its
@@ -55,6 +80,18 @@ public sealed record WorkloadParams : IParameters
     [Param("Pages of each background vmalloc area freed, guard page included", Unit = "pages", Source = "a 16 KiB x86_64 thread stack (THREAD_SIZE, arch/x86/include/asm/page_64_types.h) plus its guard page")]
     public int VfreePages { get; init; } = 5;
 
+    /// <summary>A closed-loop syscall benchmark.</summary>
+    [Param("Run a closed-loop syscall benchmark instead of the background load: none, madvise, tlb_flush1, tlb_flush2, tlb_flush3 (will-it-scale), mprotect or munmap; each loop thread is pinned to one CPU and loops as fast as it can", Source = "will-it-scale tests/tlb_flush{1,2,3}.c; lore:20190531063645.4697-1-namit@vmware.com")]
+    public SyscallLoop Loop { get; init; } = SyscallLoop.None;
+
+    /// <summary>Loop threads.</summary>
+    [Param("Loop threads, on CPUs 0..N-1 (0: every CPU); the other CPUs idle", Unit = "threads")]
+    public int LoopThreads { get; init; }
+
+    /// <summary>Threads of one process or separate processes.</summary>
+    [Param("Loop threads are separate processes (will-it-scale's _processes: each its own mm, no remote flush) rather than threads of one process (_threads: one mm, every madvise flushes the other threads' CPUs)")]
+    public bool LoopProcesses { get; init; }
+
     /// <summary>Page ownership transitions per second.</summary>
     [Param("Pages moving between kernel and user ownership per second of busy time, per CPU (what XPFO unmaps or maps back)", Unit = "1/s", Source = "preset; for kernel_build the one fitted input (see Model/Workloads/README.md)")]
     public double PageTransitionRate { get; init; } = 10_000;
@@ -74,6 +111,7 @@ public sealed record WorkloadParams : IParameters
         e.AddRange(Check.NonNegative(path, "irq_off_length", IrqOffLength));
         e.AddRange(Check.Range(path, "context_switch_rate", ContextSwitchRate, 0, 1e7));
         e.AddRange(Check.Range(path, "page_transition_rate", PageTransitionRate, 0, 1e9));
+        e.AddRange(Check.Range(path, "loop_threads", LoopThreads, 0, 1 << 20));
         e.AddRange(Check.Range(path, "tasks_per_cpu", TasksPerCpu, 1, 64));
         e.AddRange(Check.Range(path, "task_migration", TaskMigration, 0, 1));
         e.AddRange(Check.Range(path, "vfree_rate", VfreeRate, 0, 1e7));
@@ -164,6 +202,15 @@ public static class WorkloadPresets
         },
     };
 
+    private static WorkloadParams LoopPreset(SyscallLoop loop) => new()
+    {
+        Loop = loop,
+        BusyFraction = 0, // CPUs without a loop thread idle
+        VfreeRate = 0,
+        PageTransitionRate = 0,
+        TasksPerCpu = 1,
+    };
+
     /// <summary>Every preset by its scenario name.</summary>
     public static IReadOnlyDictionary<string, WorkloadParams> All { get; } = new Dictionary<string, WorkloadParams>(StringComparer.Ordinal)
     {
@@ -171,5 +218,11 @@ public static class WorkloadPresets
         ["kernel_build"] = KernelBuild,
         ["web_server"] = WebServer,
         ["memory_bound"] = MemoryBound,
+        ["madvise_loop"] = LoopPreset(SyscallLoop.Madvise),
+        ["tlb_flush1"] = LoopPreset(SyscallLoop.TlbFlush1),
+        ["tlb_flush2"] = LoopPreset(SyscallLoop.TlbFlush2),
+        ["tlb_flush3"] = LoopPreset(SyscallLoop.TlbFlush3),
+        ["mprotect_loop"] = LoopPreset(SyscallLoop.Mprotect),
+        ["munmap_loop"] = LoopPreset(SyscallLoop.Munmap),
     };
 }

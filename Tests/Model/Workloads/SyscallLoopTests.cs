@@ -1,0 +1,65 @@
+using TlbSim.Model.Hardware;
+using TlbSim.Model.Linux;
+using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Units;
+using TlbSim.Model.Workloads;
+using TlbSim.Tests.Model.Mechanisms;
+using Xunit;
+
+namespace TlbSim.Tests.Model.Workloads;
+
+/// <summary>Do the closed-loop syscall workloads do what their benchmarks' sources do, with the kernel's own primitives?</summary>
+public class SyscallLoopTests
+{
+    private static RunOutcome Run(string preset, int threads, bool processes = false, FlushPolicy policy = FlushPolicy.Concurrent)
+    {
+        var haswell = MachinePresets.HaswellDesktop;
+        var spec = new RunSpec
+        {
+            Machine = haswell with { Cpu = haswell.Cpu with { Pti = false, SyscallRoundTrip = Duration.FromNanoseconds(192) } },
+            Kernel = new KernelParams { Policy = policy },
+            Workload = WorkloadPresets.All[preset] with { LoopThreads = threads, LoopProcesses = processes },
+            MechanismParams = new MechanismParams(),
+            Operations = new OperationParams { Rate = 0 },
+            Mechanism = "baseline",
+            Duration = Duration.FromMilliseconds(3),
+            Warmup = Duration.FromMilliseconds(1),
+            Seed = 1,
+            Check = true,
+        };
+        return Experiment.Run(spec, new MechanismTests.Recorder());
+    }
+
+    [Fact]
+    public void One_madvise_loop_thread_takes_the_published_661_ns_per_loop_with_its_local_flush_only()
+    {
+        var o = Run("madvise_loop", 1);
+        double ns = o.Seconds * 1e9 / o.Loops;
+        Assert.InRange(ns, 661 * 0.98, 661 * 1.02);
+        Assert.Equal(0, o.Ipis);
+    }
+
+    [Fact]
+    public void Tlb_flush2_as_processes_sends_no_IPI_and_as_threads_flushes_every_other_thread_s_CPU()
+    {
+        var processes = Run("tlb_flush2", 4, processes: true);
+        var threads = Run("tlb_flush2", 4);
+        Assert.Equal(0, processes.Ipis);
+        Assert.Equal(0, processes.Shootdowns);
+        // Every madvise of a thread is a shootdown round to the other threads' CPUs (requests to a CPU whose
+        // queue is already busy share its pending IPI, so IPIs are fewer than targets).
+        Assert.True(threads.Shootdowns >= threads.Loops, $"{threads.Shootdowns} rounds for {threads.Loops} loops of 4 threads");
+        Assert.True(threads.Ipis > 0);
+        Assert.True(threads.Loops < processes.Loops, "threads pay for each other's flushes");
+    }
+
+    [Fact]
+    public void A_munmap_loop_frees_page_tables_so_its_flush_reaches_every_CPU_of_the_mm()
+    {
+        var o = Run("munmap_loop", 3);
+        var alone = Run("munmap_loop", 3, processes: true);
+        // Each loop's munmap is a round to the other threads' CPUs (freed_tables: lazy or not); as processes, none.
+        Assert.True(o.Shootdowns >= o.Loops, $"{o.Shootdowns} rounds for {o.Loops} loops");
+        Assert.Equal(0, alone.Shootdowns);
+    }
+}
