@@ -11,6 +11,12 @@ public sealed record RunInfo(string ToolVersion, string? GitCommit, string Sourc
 {
     /// <summary>"i/N" when this folder holds one shard of a sweep.</summary>
     public string? Shard { get; init; }
+
+    /// <summary>After --resume: runs that earlier invocations had finished (the rest ran in the last one).</summary>
+    public int? ResumedRuns { get; init; }
+
+    /// <summary>After --resume: wall time of the last invocation alone (<see cref="RunInfo.WallSeconds"/> is the total).</summary>
+    public double? LastWallSeconds { get; init; }
 }
 
 /// <summary>
@@ -69,6 +75,8 @@ public static class ResultWriter
             ["jobs"] = info.Jobs,
             ["runs"] = info.Runs,
             ["wall_seconds"] = Math.Round(info.WallSeconds, 3),
+            ["resumed_runs"] = info.ResumedRuns,
+            ["last_invocation_wall_seconds"] = info.LastWallSeconds is { } last ? Math.Round(last, 3) : null,
             ["events_simulated"] = info.Events,
             ["events_per_second"] = info.WallSeconds > 0 ? Math.Round(info.Events / info.WallSeconds) : 0,
             ["shard"] = info.Shard,

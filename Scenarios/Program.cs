@@ -99,7 +99,8 @@ namespace TlbSim.Scenarios
             }
             try
             {
-                return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+                // tlbsim handles SIGINT and SIGTERM itself (RunCommand): no termination timeout of the parser's own.
+                return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

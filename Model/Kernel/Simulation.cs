@@ -36,6 +36,12 @@ public sealed class Simulation
     /// <summary>The process whose iterator is running, if any.</summary>
     public Process? ActiveProcess { get; internal set; }
 
+    /// <summary>
+    /// Stops a run promptly when cancelled: the run loops check it every 4,096 events (a few milliseconds of wall
+    /// time at most) and throw <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public CancellationToken Cancellation { get; set; }
+
     /// <summary>Called with every event just before it is processed (for traces and invariant checks).</summary>
     public Action<Event>? BeforeFire { get; set; }
 
@@ -157,6 +163,8 @@ public sealed class Simulation
     {
         while (!_stopRequested && Step())
         {
+            if ((EventsProcessed & 4095) == 0)
+                Cancellation.ThrowIfCancellationRequested();
         }
         _stopRequested = false;
     }

@@ -19,7 +19,14 @@ public static class CheckAndList
             {
                 var loaded = ScenarioLoader.Load(file, sets);
                 int points = loaded.Scenarios.Sum(s => s.Points.Count);
-                output.WriteLine($"{file}: ok ({loaded.Scenarios.Count} scenarios, {points} sweep points)");
+                long runs = Running.Runner.MaxRuns(loaded);
+                if (runs > Running.Runner.MaxPlannedRuns)
+                {
+                    error.WriteLine($"{file}: the plan asks for up to {runs:N0} runs (precision caps included); at most {Running.Runner.MaxPlannedRuns:N0} are allowed");
+                    code = BadInput;
+                    continue;
+                }
+                output.WriteLine($"{file}: ok ({loaded.Scenarios.Count} scenarios, {points} sweep points, {Cost(loaded)})");
             }
             catch (ScenarioException e)
             {
@@ -63,8 +70,38 @@ public static class CheckAndList
                 runs += (long)(p.Settings.Mechanisms.Count + (p.Settings.Mechanisms.Contains("baseline") ? 0 : 1)) * p.Settings.Replications;
             }
         }
-        sb.WriteLine($"{runs} runs in all");
+        long most = Running.Runner.MaxRuns(loaded);
+        sb.WriteLine(most > runs ? $"{runs} runs in all, up to {most} with the precision targets' extra replications" : $"{runs} runs in all");
+        sb.WriteLine(Cost(loaded));
         output.Write(sb.ToString());
+        if (most > Running.Runner.MaxPlannedRuns)
+        {
+            error.WriteLine($"{file}: the plan asks for up to {most:N0} runs; at most {Running.Runner.MaxPlannedRuns:N0} are allowed");
+            return BadInput;
+        }
         return 0;
+    }
+
+    /// <summary>
+    /// Simulated CPU-seconds per wall-clock second of one job, measured with the product benchmark on the
+    /// canonical study (bench/README.md: 54 with 2 jobs, so 27 per job); global-flush designs at hundreds of
+    /// CPUs run several times slower (xpfo at 256 CPUs: 3.9), so the estimate is a lower bound for them.
+    /// </summary>
+    public const double SimulatedCpuSecondsPerWallSecond = 27;
+
+    /// <summary>The plan's simulated CPU-seconds and a rough wall time at the measured throughput.</summary>
+    public static string Cost(ScenarioFile file)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        double cpuSeconds = 0;
+        foreach (var p in file.Scenarios.SelectMany(s => s.Points))
+        {
+            var st = p.Settings;
+            long mechanisms = st.Mechanisms.Count + (st.Mechanisms.Contains("baseline") ? 0 : 1);
+            cpuSeconds += mechanisms * st.Replications * (st.Duration + st.Warmup).TotalSeconds * st.Machine.Topology.Cpus;
+        }
+        double wall = cpuSeconds / SimulatedCpuSecondsPerWallSecond;
+        string Time(double s) => s < 120 ? $"{s:F0} s" : s < 7200 ? $"{s / 60:F0} min" : $"{s / 3600:F1} h";
+        return $"{cpuSeconds:N0} simulated CPU-seconds: about {Time(wall)} on one job, {Time(wall / Environment.ProcessorCount)} with --jobs {Environment.ProcessorCount} (more for global-flush designs at hundreds of CPUs)";
     }
 }

@@ -53,6 +53,9 @@ public static class RunCommand
     /// <summary>Exit code of a run that failed while simulating or writing.</summary>
     public const int Failed = 1;
 
+    /// <summary>Exit code of a run stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C); the folder is resumable.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>Runs; returns 0 on success, 1 on a failed run, 2 on bad input.</summary>
     public static int Execute(RunOptions options, TextWriter output, TextWriter error, CancellationToken cancel = default)
     {
@@ -80,6 +83,11 @@ public static class RunCommand
             if (!File.Exists(saved))
             {
                 error.WriteLine($"--resume {outDir}: no interrupted run there (expected {saved})");
+                return CheckAndList.BadInput;
+            }
+            if (Journal.Locked(partial))
+            {
+                error.WriteLine($"--resume {outDir}: a tlbsim run is still writing that folder; wait for it to finish or stop it first");
                 return CheckAndList.BadInput;
             }
             options = JsonSerializer.Deserialize<RunOptions>(File.ReadAllText(saved))! with { Resume = resume, Out = outDir, Quiet = options.Quiet, Jobs = options.Jobs };
@@ -146,7 +154,9 @@ public static class RunCommand
             }
             if (Directory.Exists(partial))
             {
-                error.WriteLine($"--out {outDir}: an interrupted run is there ({partial}); continue it with 'tlbsim run --resume {outDir}' or remove it");
+                error.WriteLine(Journal.Locked(partial)
+                    ? $"--out {outDir}: another tlbsim run is writing that folder now; choose another --out"
+                    : $"--out {outDir}: an interrupted run is there ({partial}); continue it with 'tlbsim run --resume {outDir}' or remove it");
                 return CheckAndList.BadInput;
             }
             if (!CanWrite(outDir, out var why))
@@ -177,11 +187,41 @@ public static class RunCommand
         }
         var units = Runner.Plan(file, options.Only, options.Seed, options.Replications, options.Check, shard);
         var journalDir = Path.Combine(partial, Journal.Folder);
+        using var writerLock = Journal.Lock(partial);
+        if (writerLock is null)
+        {
+            error.WriteLine($"--out {outDir}: another tlbsim run is writing that folder now; choose another --out");
+            return CheckAndList.BadInput;
+        }
+        double earlierWall = Journal.WallSeconds(journalDir);
         var done = Journal.Load(journalDir).ToDictionary(j => j.Order);
         var byOrder = new Dictionary<int, RunRecord>();
         var clock = Stopwatch.StartNew();
+        if (!options.Quiet && options.Resume is null)
+        {
+            double estimate = Runner.MaxRuns(file, options.Replications) > 0 ? EstimatedWallSeconds(file, options.Jobs) : 0;
+            if (estimate > 3600)
+                error.WriteLine($"warning: this plan will take about {estimate / 3600:F1} h of wall time ({CheckAndList.Cost(file)}); stop with Ctrl-C and continue later with --resume");
+        }
         var fresh = new List<RunRecord>();
         var planned = new List<RunUnit>();
+        int finishedThisRound = 0;
+        // The first SIGINT or SIGTERM stops the runs in progress within a few thousand events and keeps the
+        // journal; later signals are acknowledged and ignored (never a crash), even while the process exits.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        int signals = 0;
+        using var onSignal = Signals.Subscribe(() =>
+        {
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                error.WriteLine($"stopping: finishing nothing more, keeping {byOrder.Count + Volatile.Read(ref finishedThisRound)} finished runs");
+                stop.Cancel();
+            }
+            else
+            {
+                error.WriteLine("already stopping");
+            }
+        });
         for (int round = 0; units.Count > 0; round++)
         {
             var todo = new List<RunUnit>();
@@ -198,15 +238,21 @@ public static class RunCommand
                 output.WriteLine($"precision round {round}: {todo.Count} more runs for the points whose interval is still too wide");
             try
             {
-                var ran = Execute(todo, options, output, (u, r) => Journal.Save(journalDir, u.Order, u.Key, r), cancel);
+                finishedThisRound = 0;
+                var ran = Execute(todo, options, output, (u, r) =>
+                {
+                    Journal.Save(journalDir, u.Order, u.Key, r);
+                    Interlocked.Increment(ref finishedThisRound);
+                }, stop.Token);
                 for (int i = 0; i < todo.Count; i++)
                     byOrder[todo[i].Order] = ran[i];
                 fresh.AddRange(ran);
             }
             catch (OperationCanceledException)
             {
-                error.WriteLine($"interrupted: finished runs are kept in {partial}; continue with 'tlbsim run --resume {outDir}'");
-                return Failed;
+                Journal.AddWallSeconds(journalDir, clock.Elapsed.TotalSeconds);
+                error.WriteLine($"interrupted: {byOrder.Count + finishedThisRound} finished runs are kept in {partial}; continue with 'tlbsim run --resume {outDir}'");
+                return Interrupted;
             }
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is SimulationException))
             {
@@ -224,12 +270,15 @@ public static class RunCommand
         }
         var records = byOrder.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
         double wall = clock.Elapsed.TotalSeconds;
-        long events = fresh.Sum(r => r.Outcome.Events);
+        long events = records.Sum(r => r.Outcome.Events);
+        long freshEvents = fresh.Sum(r => r.Outcome.Events);
         var targets = PrecisionTargets(file);
         var descriptions = file.Scenarios.ToDictionary(s => s.Name, s => s.Points[0].Settings.Description);
-        var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, wall, events, records.Length)
+        var info = new RunInfo(Version(), GitCommit(Path.GetDirectoryName(Path.GetFullPath(options.File))!), options.File, options.Seed, options.Jobs, earlierWall + wall, events, records.Length)
         {
             Shard = shard is { } sh ? $"{sh.Index}/{sh.Count}" : null,
+            ResumedRuns = options.Resume is null ? null : records.Length - fresh.Count,
+            LastWallSeconds = options.Resume is null ? null : wall,
         };
         try
         {
@@ -247,7 +296,7 @@ public static class RunCommand
         }
         if (!options.Quiet)
             PrintSummary(Aggregate.Summary(records, targets), output);
-        output.WriteLine($"{fresh.Count} runs, {events:N0} events in {wall:F1} s ({events / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
+        output.WriteLine($"{fresh.Count} runs, {freshEvents:N0} events in {wall:F1} s ({freshEvents / Math.Max(wall, 1e-9) / 1e6:F2}M events/s); results in {outDir}");
         return 0;
     }
 
@@ -325,6 +374,14 @@ public static class RunCommand
             output.WriteLine($"precision target not reached: {r.Scenario} point {r.Point} {r.Mechanism} after {r.Replications} replications");
     }
 
+    private static double EstimatedWallSeconds(ScenarioFile file, int jobs)
+    {
+        double cpuSeconds = file.Scenarios.SelectMany(s => s.Points).Sum(p =>
+            (p.Settings.Mechanisms.Count + (p.Settings.Mechanisms.Contains("baseline") ? 0 : 1)) * p.Settings.Replications
+            * (p.Settings.Duration + p.Settings.Warmup).TotalSeconds * p.Settings.Machine.Topology.Cpus);
+        return cpuSeconds / CheckAndList.SimulatedCpuSecondsPerWallSecond / Math.Max(1, jobs);
+    }
+
     /// <summary>The precision target of each (scenario, point) that sets one, for the summary's precision_met column.</summary>
     internal static IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget> PrecisionTargets(ScenarioFile file) =>
         file.Scenarios.SelectMany(s => s.Points.Where(p => p.Settings.Precision.RelativeCi95 > 0).Select(p => (Key: (s.Name, p.Index), p.Settings.Precision)))
@@ -375,6 +432,51 @@ public static class RunCommand
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             return null;
+        }
+    }
+}
+
+/// <summary>
+/// SIGINT and SIGTERM, handled for the whole life of the process once a run starts: the handler of the run in
+/// progress is told; after it ends, signals are ignored, so a late one never kills the process mid-exit.
+/// </summary>
+internal static class Signals
+{
+    private static readonly object Gate = new();
+    private static Action? _current;
+    private static System.Runtime.InteropServices.PosixSignalRegistration? _int;
+    private static System.Runtime.InteropServices.PosixSignalRegistration? _term;
+
+    /// <summary>Routes the signals to <paramref name="handler"/> until the returned object is disposed.</summary>
+    public static IDisposable Subscribe(Action handler)
+    {
+        lock (Gate)
+        {
+            _int ??= System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+            _term ??= System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+            _current = handler;
+        }
+        return new Subscription(handler);
+    }
+
+    private static void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+    {
+        context.Cancel = true;
+        Action? handler;
+        lock (Gate)
+            handler = _current;
+        handler?.Invoke();
+    }
+
+    private sealed class Subscription(Action handler) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (Gate)
+            {
+                if (ReferenceEquals(_current, handler))
+                    _current = null;
+            }
         }
     }
 }

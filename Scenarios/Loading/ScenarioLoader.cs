@@ -41,13 +41,53 @@ public static class ScenarioLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            // Read at most MaxFileBytes: a huge file, or /dev/zero, must not be read forever.
+            using var reader = new StreamReader(path);
+            var buffer = new char[MaxFileBytes + 1];
+            int read = 0, n;
+            while (read < buffer.Length && (n = reader.Read(buffer, read, buffer.Length - read)) > 0)
+                read += n;
+            if (read > MaxFileBytes)
+                throw new ScenarioException([new ScenarioError(new SourceLocation(path, 0, 0), "", $"more than {MaxFileBytes:N0} characters; a scenario file may have at most that (is it a scenario file?)")]);
+            text = new string(buffer, 0, read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new ScenarioException([new ScenarioError(new SourceLocation(path, 0, 0), "", $"cannot read the file: {e.Message}")]);
         }
         return Parse(text, path, sets);
+    }
+
+    /// <summary>Largest scenario file read.</summary>
+    public const int MaxFileBytes = 10 * 1024 * 1024;
+
+    /// <summary>Deepest nesting of YAML collections accepted (parsing deeper would exhaust the stack).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>
+    /// Walks the YAML events without building nodes (iteratively, so no input can exhaust the stack) and
+    /// rejects collections nested deeper than <see cref="MaxDepth"/>.
+    /// </summary>
+    private static void CheckDepth(string text, string file)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        int depth = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.SequenceStart or YamlDotNet.Core.Events.MappingStart:
+                    if (++depth > MaxDepth)
+                    {
+                        var at = parser.Current!.Start;
+                        throw new ScenarioException([new ScenarioError(new SourceLocation(file, (int)at.Line, (int)at.Column), "", $"collections nested more than {MaxDepth} deep; tlbsim stops there")]);
+                    }
+                    break;
+                case YamlDotNet.Core.Events.SequenceEnd or YamlDotNet.Core.Events.MappingEnd:
+                    depth--;
+                    break;
+            }
+        }
     }
 
     /// <summary>Loads scenario text; <paramref name="file"/> names it in messages.</summary>
@@ -59,6 +99,7 @@ public static class ScenarioLoader
         SettingNode root;
         try
         {
+            CheckDepth(text, file);
             var yaml = new YamlStream();
             yaml.Load(new StringReader(text));
             if (yaml.Documents.Count == 0)

@@ -94,6 +94,9 @@ public sealed record ScenarioSettings : IParameters
     /// <summary>The operation generator.</summary>
     public OperationParams Operations { get; init; } = new();
 
+    /// <summary>Most time-series samples per metric and run.</summary>
+    public const long MaxSamples = 100_000;
+
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path)
     {
@@ -113,6 +116,12 @@ public sealed record ScenarioSettings : IParameters
         e.AddRange(Check.Range(path, "replications", Replications, 1, 10_000));
         if (Duration > Duration.FromSeconds(100))
             e.Add($"{Check.Join(path, "duration")}: at most 100s of simulated time (was {Duration})");
+        if (SampleInterval.Picoseconds > 0 && Duration.Picoseconds / SampleInterval.Picoseconds > MaxSamples)
+            e.Add($"{Check.Join(path, "sample_interval")}: {Duration} / {SampleInterval} is {Duration.Picoseconds / SampleInterval.Picoseconds:N0} samples per metric and run; at most {MaxSamples:N0}");
+        if (Operations.Initiators > Machine.Topology.Cpus)
+            e.Add($"{Check.Join(path, "operations.initiators")}: {Operations.Initiators} initiators on a machine of {Machine.Topology.Cpus} CPUs; at most one per CPU (0: every CPU)");
+        if (Workload.LoopThreads > Machine.Topology.Cpus)
+            e.Add($"{Check.Join(path, "workload.loop_threads")}: {Workload.LoopThreads} loop threads on a machine of {Machine.Topology.Cpus} CPUs; at most one per CPU (0: every CPU)");
         e.AddRange(Precision.Validate(Check.Join(path, "precision")));
         if (Precision.RelativeCi95 > 0 && Precision.MaxReplications < Replications)
             e.Add($"{Check.Join(path, "precision.max_replications")}: must be at least replications ({Replications})");

@@ -31,22 +31,37 @@ public sealed class SettingNode
     /// <summary>An empty mapping.</summary>
     public static SettingNode EmptyMap(SourceLocation location) => new(location) { Map = [], KeyLocation = location };
 
-    /// <summary>Converts a YAML node.</summary>
+    /// <summary>Most settings nodes a file may expand to, aliases included (a "billion laughs" file stops here).</summary>
+    public const int MaxNodes = 1_000_000;
+
+    /// <summary>Converts a YAML node, expanding aliases, up to <see cref="MaxNodes"/> nodes.</summary>
+    /// <exception cref="ScenarioException">The expansion passes the limit.</exception>
     public static SettingNode FromYaml(YamlNode node, string file)
+    {
+        int budget = MaxNodes;
+        return FromYaml(node, file, ref budget);
+    }
+
+    private static SettingNode FromYaml(YamlNode node, string file, ref int budget)
     {
         ArgumentNullException.ThrowIfNull(node);
         var at = new SourceLocation(file, (int)node.Start.Line, (int)node.Start.Column);
+        if (--budget < 0)
+            throw new ScenarioException([new ScenarioError(at, "", $"the file expands to more than {MaxNodes:N0} settings (YAML aliases repeated inside each other?); tlbsim stops there")]);
         switch (node)
         {
             case YamlScalarNode s:
                 return FromScalar(s.Value ?? "", at);
             case YamlSequenceNode q:
-                return new SettingNode(at) { Sequence = q.Children.Select(c => FromYaml(c, file)).ToList(), KeyLocation = at };
+                var items = new List<SettingNode>(q.Children.Count);
+                foreach (var c in q.Children)
+                    items.Add(FromYaml(c, file, ref budget));
+                return new SettingNode(at) { Sequence = items, KeyLocation = at };
             case YamlMappingNode m:
                 var map = new SettingNode(at) { Map = [], KeyLocation = at };
                 foreach (var (k, v) in m.Children)
                 {
-                    var child = FromYaml(v, file);
+                    var child = FromYaml(v, file, ref budget);
                     child.KeyLocation = new SourceLocation(file, (int)k.Start.Line, (int)k.Start.Column);
                     map.Map!.Add(new(((YamlScalarNode)k).Value ?? "", child));
                 }

@@ -15,6 +15,49 @@ public static class Journal
     /// <summary>Folder of the journal inside a partial or shard result folder.</summary>
     public const string Folder = "journal";
 
+    private const string LockFile = ".writer.lock";
+
+    /// <summary>
+    /// Takes the partial folder's writer lock (an exclusive lock on a file in it, released when the process
+    /// ends, however it ends), or returns null when another process holds it.
+    /// </summary>
+    public static IDisposable? Lock(string partialDir)
+    {
+        var dir = Path.Combine(partialDir, Folder);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            return new FileStream(Path.Combine(dir, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether a live process holds <paramref name="partialDir"/>'s writer lock.</summary>
+    public static bool Locked(string partialDir)
+    {
+        if (!File.Exists(Path.Combine(partialDir, Folder, LockFile)))
+            return false;
+        using var held = Lock(partialDir);
+        return held is null;
+    }
+
+    /// <summary>Wall time spent on this result by earlier, interrupted invocations.</summary>
+    public static double WallSeconds(string dir)
+    {
+        var path = Path.Combine(dir, "wall.txt");
+        return File.Exists(path) && double.TryParse(File.ReadAllText(path), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : 0;
+    }
+
+    /// <summary>Adds an interrupted invocation's wall time.</summary>
+    public static void AddWallSeconds(string dir, double seconds)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "wall.txt"), (WallSeconds(dir) + seconds).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Writes the record of unit <paramref name="order"/> (to a temporary name, then renamed).</summary>
     public static void Save(string dir, int order, string key, RunRecord record)
     {

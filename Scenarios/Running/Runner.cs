@@ -163,11 +163,11 @@ public static class Runner
     }
 
     /// <summary>Runs one unit and records what it measured.</summary>
-    public static RunRecord Execute(RunUnit unit)
+    public static RunRecord Execute(RunUnit unit, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(unit);
         var observer = new Recorder(Registry.Create(unit.Mechanism).OperationKinds);
-        var outcome = Experiment.Run(unit.Spec, observer);
+        var outcome = Experiment.Run(unit.Spec, observer, cancel);
         return new RunRecord
         {
             Scenario = unit.Scenario.Name,
@@ -185,7 +185,8 @@ public static class Runner
     /// <summary>
     /// Runs <paramref name="units"/> on up to <paramref name="jobs"/> threads. Results come back in plan order
     /// whatever the interleaving, so output is byte-identical for any job count. <paramref name="done"/> is
-    /// told of each finished unit (from worker threads). Cancellation stops before the next unit starts.
+    /// told of each finished unit (from worker threads). Cancellation stops the runs in progress within a few
+    /// thousand events (they are lost, not journaled) and starts no more.
     /// </summary>
     public static RunRecord[] ExecuteAll(IReadOnlyList<RunUnit> units, int jobs, Action<RunUnit, RunRecord>? done = null, CancellationToken cancel = default)
     {
@@ -194,7 +195,7 @@ public static class Runner
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel };
         Parallel.ForEach(Enumerable.Range(0, units.Count), options, i =>
         {
-            results[i] = Execute(units[i]);
+            results[i] = Execute(units[i], cancel);
             done?.Invoke(units[i], results[i]);
         });
         return results;

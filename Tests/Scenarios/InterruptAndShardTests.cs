@@ -57,11 +57,28 @@ public class InterruptAndShardTests
             }
             else
             {
-                // Ctrl-C: SIGINT; tlbsim stops between runs, keeps the journal and says how to resume.
-                using (var kill = Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+                // Ctrl-C, then impatient repeats and a SIGTERM: the first stops the runs in progress at once, keeps
+                // the journal and says so; the others are acknowledged, never a crash; exit 130.
+                var said = new System.Text.StringBuilder();
+                child.ErrorDataReceived += (_, e) =>
+                {
+                    lock (said)
+                        said.AppendLine(e.Data);
+                };
+                child.BeginErrorReadLine();
+                foreach (var sig in new[] { "-INT", "-INT", "-TERM" })
+                {
+                    using var kill = Process.Start("kill", [sig, child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
                     kill.WaitForExit();
+                }
                 Assert.True(child.WaitForExit(30_000), "tlbsim did not stop after SIGINT");
-                Assert.NotEqual(0, child.ExitCode);
+                Assert.Equal(TlbSim.Scenarios.Cli.RunCommand.Interrupted, child.ExitCode);
+                child.WaitForExit();
+                string text;
+                lock (said)
+                    text = said.ToString();
+                Assert.Contains("stopping: finishing nothing more", text, StringComparison.Ordinal);
+                Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
             }
         }
         Assert.False(Directory.Exists(killed), "a killed run must not leave a folder that looks complete");

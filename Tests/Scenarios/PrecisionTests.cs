@@ -82,7 +82,7 @@ public class PrecisionTests
         using var cancel = new CancellationTokenSource();
         var watcher = new CancelOnText("precision round 1", cancel);
         var options = new TlbSim.Scenarios.Cli.RunOptions { File = Scenario, Out = cut, Jobs = 1 };
-        Assert.Equal(TlbSim.Scenarios.Cli.RunCommand.Failed, TlbSim.Scenarios.Cli.RunCommand.Execute(options, watcher, new StringWriter(), cancel.Token));
+        Assert.Equal(TlbSim.Scenarios.Cli.RunCommand.Interrupted, TlbSim.Scenarios.Cli.RunCommand.Execute(options, watcher, new StringWriter(), cancel.Token));
         Assert.False(File.Exists(Path.Combine(cut, "summary.csv")));
         Run(["run", "--resume", cut, "--quiet"]);
         foreach (var f in Csvs)
