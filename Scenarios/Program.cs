@@ -85,7 +85,7 @@ namespace TlbSim.Scenarios
             root.Subcommands.Add(merge);
 
             var calibrateOut = new Option<string?>("--out") { Description = "Folder for calibration.csv and calibration.svg (default: results/calibration-<UTC time>)" };
-            var calibrate = new Command("calibrate", "Reproduce every modelled row of CALIBRATION.md; print simulated versus published; exit 1 if a row is out of tolerance") { calibrateOut };
+            var calibrate = new Command("calibrate", "Reproduce every modelled row of docs/CALIBRATION.md; print simulated versus published; exit 1 if a row is out of tolerance") { calibrateOut };
             calibrate.SetAction(r => CalibrateCommand.Execute(r.GetValue(calibrateOut), output, error));
             root.Subcommands.Add(calibrate);
 

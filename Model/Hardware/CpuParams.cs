@@ -103,7 +103,7 @@ public sealed record ApicParams : IParameters
     public Duration SmtAck { get; init; } = Duration.FromNanoseconds(10);
 
     /// <summary>Acknowledgment transfer within a socket.</summary>
-    [Param("Time for a modified cache line (a csd, a call_single_queue head, the unlock) to move between cores of one socket", Source = "40-42 ns core-to-core modified-line transfer, Broadwell-EP (Intel MLC, McCalpin); CALIBRATION.md")]
+    [Param("Time for a modified cache line (a csd, a call_single_queue head, the unlock) to move between cores of one socket", Source = "40-42 ns core-to-core modified-line transfer, Broadwell-EP (Intel MLC, McCalpin); docs/CALIBRATION.md")]
     public Duration SameSocketAck { get; init; } = Duration.FromNanoseconds(40);
 
     /// <summary>Acknowledgment transfer across sockets.</summary>

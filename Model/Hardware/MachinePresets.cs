@@ -27,7 +27,7 @@ public static class MachinePresets
     private const IdleLevel Package = IdleLevel.Package;
 
     /// <summary>
-    /// A C1 whose wake-up shape comes from published IPI wake-up percentiles (send to handler, CALIBRATION.md):
+    /// A C1 whose wake-up shape comes from published IPI wake-up percentiles (send to handler, docs/CALIBRATION.md):
     /// the measured quantiles less the rest of tlbsim's path from send to handler on <paramref name="m"/> (the
     /// initiator's csd_lock and llist_add, the ICR write, delivery, interrupt entry, the queue take and csd read).
     /// </summary>
@@ -112,7 +112,7 @@ public static class MachinePresets
         ["ivybridge_desktop"] = "i5-3550 3.3 GHz (XPFO v7 cover letter machine); STLB 512 x 4-way, 4K only (CPUID 0xCA); no INVPCID (Haswell added it); ivb_cstates; STLB hit 11 cycles",
         ["skylake_sp_2s"] = "Xeon Platinum 8180 (AnandTech); TLBs Intel 248966-045 Table 2-15; skx_cstates (C6 133/600 us with package C6, 92 us core C6 only: skx_idle_state_table_update)",
         ["icelake_sp_2s"] = "Xeon Platinum 8380 (AnandTech); TLB sizes from public Sunny Cove summaries (unconfirmed); icx_cstates (C1E 4/4, C6 170/600 us)",
-        ["milan_1s"] = "EPYC 7763 (techgage); Zen 2/3 L2 dTLB 2048 entries (wikichip); acpi_idle C1 (MWAIT) 1/2 us with the measured Zen 3 IPI wake-up percentiles (lore:20220505104856.452311-1-wyes.karny@amd.com) and a BIOS C2 (core CC6) of 400 us (CALIBRATION.md: 30-400 us)",
+        ["milan_1s"] = "EPYC 7763 (techgage); Zen 2/3 L2 dTLB 2048 entries (wikichip); acpi_idle C1 (MWAIT) 1/2 us with the measured Zen 3 IPI wake-up percentiles (lore:20220505104856.452311-1-wyes.karny@amd.com) and a BIOS C2 (core CC6) of 400 us (docs/CALIBRATION.md: 30-400 us)",
         ["milan_1s_halt"] = "milan_1s with C1 entered by HLT, with the measured Zen 3 wake-up percentiles into HLT (same series)",
     };
 

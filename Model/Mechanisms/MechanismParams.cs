@@ -66,7 +66,7 @@ public sealed record MechanismParams : IParameters
     public Duration Vunmap { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>WRPKRU.</summary>
-    [Param("One WRPKRU", Unit = "cycles", Source = "no published cycle count (CALIBRATION.md); 26 cycles chosen, the order of a non-serializing register write described as relatively expensive; sweep it")]
+    [Param("One WRPKRU", Unit = "cycles", Source = "no published cycle count (docs/CALIBRATION.md); 26 cycles chosen, the order of a non-serializing register write described as relatively expensive; sweep it")]
     public double WrpkruCycles { get; init; } = 26;
 
     /// <summary>WRMSR to IA32_PKRS.</summary>

@@ -9,7 +9,7 @@ using TlbSim.Model.Workloads;
 
 namespace TlbSim.Scenarios.Calibration;
 
-/// <summary>One row of CALIBRATION.md as tlbsim checks it.</summary>
+/// <summary>One row of docs/CALIBRATION.md as tlbsim checks it.</summary>
 /// <param name="Kind">"input" rows set defaults (the default must carry the published value); "check" rows are emergent results.</param>
 /// <param name="Quantity">What is compared.</param>
 /// <param name="Conditions">The published measurement's conditions.</param>
@@ -24,10 +24,10 @@ public sealed record CalibrationRow(string Kind, string Quantity, string Conditi
     public bool Within(double simulated) => Math.Abs(simulated - Published) <= Tolerance * Math.Abs(Published) + 1e-9;
 }
 
-/// <summary>The calibration table: every row of CALIBRATION.md that tlbsim models, with how it reproduces it.</summary>
+/// <summary>The calibration table: every row of docs/CALIBRATION.md that tlbsim models, with how it reproduces it.</summary>
 public static class CalibrationTable
 {
-    /// <summary>The rows, in CALIBRATION.md's order.</summary>
+    /// <summary>The rows, in docs/CALIBRATION.md's order.</summary>
     public static IReadOnlyList<CalibrationRow> Rows { get; } =
     [
         new("input", "tlb_single_page_flush_ceiling", "Linux >= 3.15", 33, "pages", 0, "arch/x86/mm/tlb.c", () => new KernelParams().SinglePageFlushCeiling),

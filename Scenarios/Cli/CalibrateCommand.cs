@@ -6,7 +6,7 @@ using TlbSim.Scenarios.Calibration;
 namespace TlbSim.Scenarios.Cli;
 
 /// <summary>
-/// <c>tlbsim calibrate</c>: reproduces every row of CALIBRATION.md that tlbsim models, prints simulated versus
+/// <c>tlbsim calibrate</c>: reproduces every row of docs/CALIBRATION.md that tlbsim models, prints simulated versus
 /// published with the tolerance, writes calibration.csv and calibration.svg, and exits 1 when a row is out
 /// of tolerance.
 /// </summary>

@@ -13,8 +13,30 @@ namespace TlbSim.Scenarios.Cli;
 /// </summary>
 public static class Describe
 {
-    /// <summary>The description of <paramref name="name"/> (everything when null), or null when nothing matches.</summary>
+    private const string CpusLine = "  machine.cpus = (from the topology) [cpus]: total logical CPUs; sets cores_per_socket = cpus / (sockets x threads_per_core)";
+
+    /// <summary>
+    /// The description of <paramref name="name"/> (everything when null): a section, parameter, mechanism or
+    /// preset by name, or else every entry whose text mentions it ("describe ipi"); null when nothing matches.
+    /// </summary>
     public static string? Text(string? name)
+    {
+        if (name == "machine.cpus")
+            return "Parameters (scenario key path = default [unit]: description. Source)\n" + CpusLine + "\n";
+        return Exact(name) ?? Search(name!);
+    }
+
+    /// <summary>Every parameter, mechanism and preset line that mentions <paramref name="word"/>, case-insensitively.</summary>
+    private static string? Search(string word)
+    {
+        var everything = Exact(null)!;
+        var hits = everything.Split('\n').Where(l => l.StartsWith("  ", StringComparison.Ordinal) && l.Contains(word, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (hits.Count == 0)
+            return null;
+        return $"Everything that mentions '{word}' ({hits.Count}):\n" + string.Join("\n", hits.Select(h => h.TrimEnd())) + "\n";
+    }
+
+    private static string? Exact(string? name)
     {
         var sb = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         bool any = false;
@@ -29,7 +51,7 @@ public static class Describe
                     any = true;
                 }
             }
-            sb.WriteLine("  machine.cpus = (from the topology) [cpus]: total logical CPUs; sets cores_per_socket = cpus / (sockets x threads_per_core)");
+            sb.WriteLine(CpusLine);
             sb.WriteLine();
         }
         var mechanisms = Registry.Names.Where(m => name is null || name == "mechanisms" || m == name).ToList();

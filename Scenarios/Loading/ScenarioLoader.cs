@@ -201,7 +201,8 @@ public static class ScenarioLoader
             if (merged.SetPath(p, v) is { } blocked)
                 errors.Add(new ScenarioError(v.Location, p, $"'{blocked}' holds a single value here, so '{p}' cannot be set; write {blocked} as a mapping"));
         }
-        var axes = ReadAxes(sweepNode, $"{path}.sweep", errors);
+        // --set on a swept key pins it: that axis is dropped, so "--set machine.cpus=8" runs at 8 CPUs only.
+        var axes = ReadAxes(sweepNode, $"{path}.sweep", errors).Where(a => !overrides.Any(o => o.Path == a.Path)).ToList();
         long count = axes.Aggregate(1L, (n, a) => Math.Min((long)MaxPoints + 1, n * Math.Max(1, a.Values.Count)));
         if (count > MaxPoints)
         {

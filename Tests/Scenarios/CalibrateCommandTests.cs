@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace TlbSim.Tests.Scenarios;
 
-/// <summary>Does tlbsim reproduce every modelled row of CALIBRATION.md within its tolerance (the calibrate command, as a user runs it)?</summary>
+/// <summary>Does tlbsim reproduce every modelled row of docs/CALIBRATION.md within its tolerance (the calibrate command, as a user runs it)?</summary>
 public class CalibrateCommandTests(ITestOutputHelper log)
 {
     [Fact]
