@@ -94,6 +94,10 @@ public sealed record KernelParams : IParameters
     [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns")]
     public Duration VmapPurgePerArea { get; init; } = Duration.FromNanoseconds(100);
 
+    /// <summary>The scheduler's slice.</summary>
+    [Param("The turn a runnable task gets before the next runnable task on its CPU (EEVDF's base slice)", Source = "kernel/sched/fair.c: sysctl_sched_base_slice = 0.75 ms, scaled by 1 + ilog2(min(CPUs, 8)) (SCHED_TUNABLESCALING_LOG): 3 ms from 8 CPUs up")]
+    public Duration SchedBaseSlice { get; init; } = Duration.FromMilliseconds(3);
+
     /// <summary>Write fault on a shared file page in the page cache.</summary>
     [Param("A write fault on a shared file mapping whose page is in the page cache (filemap_fault, page_mkwrite, PTE install; no allocation or clearing)", Source = "no published figure; estimate 250 ns (anon_fault less clear_page, plus the page-cache lookup), plausible 150-500 ns")]
     public Duration FileFault { get; init; } = Duration.FromNanoseconds(250);

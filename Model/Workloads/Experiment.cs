@@ -183,7 +183,7 @@ public static class Experiment
             if (sim.NowPicoseconds - latency.Picoseconds >= spec.Warmup.Picoseconds)
                 observer.Operation(kind, latency);
         };
-        var runQueues = new RunQueues(context, spec.Workload.TasksPerCpu);
+        var runQueues = new RunQueues(context, Math.Max(spec.Workload.TasksPerCpu, spec.Workload.JobsPerCpu));
         PreloadLazyVmalloc(kernel, spec.Workload, sim.Random.Stream("vmalloc"));
         var access = spec.Workload.Access with { KernelShare = spec.Workload.KernelFraction };
         int initiators = spec.Operations.Initiators == 0 ? machine.Cpus.Count : Math.Min(spec.Operations.Initiators, machine.Cpus.Count);
@@ -320,11 +320,17 @@ public static class Experiment
             return kernel.ContextSwitch(cpu, current, TimeCategory.Workload);
         }
 
-        IEnumerable<Event> Operate()
+        // Jobs sharing the CPU (make -jN on M CPUs: N/M each): they take turns of sched_base_slice; the
+        // operations belong to job 0, so an operation that falls due in another job's turn waits for job 0's.
+        int jobs = Math.Max(1, w.JobsPerCpu);
+        int job = 0;
+        long turnLeft = kernel.Params.SchedBaseSlice.Picoseconds;
+
+        IEnumerable<Event> Operate(long dueAt)
         {
             foreach (var e in Resume())
                 yield return e;
-            long start = sim.NowPicoseconds;
+            long start = jobs > 1 ? Math.Min(dueAt, sim.NowPicoseconds) : sim.NowPicoseconds;
             var waits = cpu.Breakdown.Copy();
             foreach (var e in mechanism.Operate(context, cpu))
                 yield return e;
@@ -353,9 +359,15 @@ public static class Experiment
                 continue;
             }
             long now = sim.NowPicoseconds;
-            if (now >= nextOp)
+            if (now >= nextOp && (job == 0 || (busyLeft <= 0 && idleLeft > 0)))
             {
-                foreach (var e in Operate())
+                // Due, and the initiating job holds the CPU (or the CPU is idle: it wakes and runs it).
+                if (job != 0)
+                {
+                    job = 0;
+                    turnLeft = kernel.Params.SchedBaseSlice.Picoseconds;
+                }
+                foreach (var e in Operate(nextOp))
                     yield return e;
                 nextOp = spec.Operations.Arrival == Arrival.Fixed ? nextOp + Gap() : sim.NowPicoseconds + Gap();
                 continue;
@@ -364,10 +376,27 @@ public static class Experiment
             {
                 foreach (var e in Resume())
                     yield return e;
-                long slice = Math.Min(Math.Min(w.Slice.Picoseconds, busyLeft), Math.Max(1, nextOp - now));
+                long untilOp = job == 0 ? Math.Max(1, nextOp - now) : long.MaxValue;
+                long slice = Math.Min(Math.Min(w.Slice.Picoseconds, busyLeft), untilOp);
+                if (jobs > 1)
+                    slice = Math.Min(slice, Math.Max(1, turnLeft));
+                long sliceStart = sim.NowPicoseconds;
                 foreach (var e in cpu.Work(new Duration(slice)))
                     yield return e;
                 busyLeft -= slice;
+                // The turn is runtime: the slice's translation misses and the interrupts it took count too.
+                if (jobs > 1 && (turnLeft -= sim.NowPicoseconds - sliceStart) <= 0)
+                {
+                    // The turn is used up: the next job runs (pick_next_entity; a switch between processes).
+                    job = (job + 1) % jobs;
+                    turnLeft = kernel.Params.SchedBaseSlice.Picoseconds;
+                    var nextTask = runQueues.PickNext(cpu.Id, schedRng, 0);
+                    if (nextTask is not null)
+                    {
+                        foreach (var e in kernel.ContextSwitch(cpu, nextTask, TimeCategory.Workload))
+                            yield return e;
+                    }
+                }
                 double sliceSeconds = slice / 1e12;
                 int sections = PoissonCount(rng, sliceSeconds * w.IrqOffRate);
                 for (int i = 0; i < sections; i++)
@@ -396,7 +425,7 @@ public static class Experiment
                     int transitions = PoissonCount(opRng, sliceSeconds * w.PageTransitionRate);
                     for (int i = 0; i < transitions; i++)
                     {
-                        foreach (var e in Operate())
+                        foreach (var e in Operate(sim.NowPicoseconds))
                             yield return e;
                     }
                 }

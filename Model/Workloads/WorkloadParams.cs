@@ -80,6 +80,10 @@ public sealed record WorkloadParams : IParameters
     [Param("Pages of each background vmalloc area freed, guard page included", Unit = "pages", Source = "a 16 KiB x86_64 thread stack (THREAD_SIZE, arch/x86/include/asm/page_64_types.h) plus its guard page")]
     public int VfreePages { get; init; } = 5;
 
+    /// <summary>Runnable jobs sharing each CPU.</summary>
+    [Param("CPU-bound jobs runnable on each CPU while it is busy, taking turns of kernel.sched_base_slice (make -jN on M CPUs: N / M); the mechanism's operations belong to the first job, so an operation due during another job's turn waits for the first job's, and its latency includes that wait", Unit = "jobs", Source = "kernel/sched/fair.c (EEVDF): runnable tasks share the CPU in slices of sysctl_sched_base_slice")]
+    public int JobsPerCpu { get; init; } = 1;
+
     /// <summary>A closed-loop syscall benchmark.</summary>
     [Param("Run a closed-loop syscall benchmark instead of the background load: none, madvise, tlb_flush1, tlb_flush2, tlb_flush3 (will-it-scale), mprotect or munmap; each loop thread is pinned to one CPU and loops as fast as it can", Source = "will-it-scale tests/tlb_flush{1,2,3}.c; lore:20190531063645.4697-1-namit@vmware.com")]
     public SyscallLoop Loop { get; init; } = SyscallLoop.None;
@@ -112,6 +116,7 @@ public sealed record WorkloadParams : IParameters
         e.AddRange(Check.Range(path, "context_switch_rate", ContextSwitchRate, 0, 1e7));
         e.AddRange(Check.Range(path, "page_transition_rate", PageTransitionRate, 0, 1e9));
         e.AddRange(Check.Range(path, "loop_threads", LoopThreads, 0, 1 << 20));
+        e.AddRange(Check.Range(path, "jobs_per_cpu", JobsPerCpu, 1, 1024));
         e.AddRange(Check.Range(path, "tasks_per_cpu", TasksPerCpu, 1, 64));
         e.AddRange(Check.Range(path, "task_migration", TaskMigration, 0, 1));
         e.AddRange(Check.Range(path, "vfree_rate", VfreeRate, 0, 1e7));
