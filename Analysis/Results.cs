@@ -162,6 +162,12 @@ public sealed record SummaryRow
     /// <inheritdoc cref="WorkloadSlowdownCi95" />
     public required double KernelTimeSlowdownCi95 { get; init; }
 
+    /// <summary>The slowdowns against the same mechanism at the scenario's reference point (compare_reference), paired by replication; NaN without one.</summary>
+    public double WorkloadSlowdownVsReference { get; init; } = double.NaN;
+
+    /// <inheritdoc cref="WorkloadSlowdownVsReference" />
+    public double KernelTimeSlowdownVsReference { get; init; } = double.NaN;
+
     /// <summary>Whether the point reached the scenario's precision target (null when the scenario has none).</summary>
     public bool? PrecisionMet { get; init; }
 
@@ -229,6 +235,68 @@ public static class Aggregate
             for (int k = 0; k < kinds.Count; k++)
                 rows.Add(Row(g.Key, reps, k, kinds[k], baseline));
         }
+        return WithPrecision(rows, precisionTargets);
+    }
+
+    /// <summary>
+    /// Adds the slowdowns against a reference point of the same sweep: for each scenario with a reference
+    /// (swept key -> value), each row is compared with the row of the same mechanism and kind whose point has
+    /// the same assignments but for those keys, which take the reference values. Workload slowdown is the
+    /// reference's work rate over this point's, kernel-time slowdown this point's kernel time per work over
+    /// the reference's, each the ratio of replication means paired by replication number.
+    /// </summary>
+    public static IReadOnlyList<SummaryRow> WithReference(IReadOnlyList<SummaryRow> rows, IReadOnlyList<RunRecord> records,
+        IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> references)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(references);
+        if (references.Count == 0)
+            return rows;
+        var byPoint = records.GroupBy(r => (r.Scenario, r.Point, r.Mechanism)).ToDictionary(g => g.Key, g => g.ToDictionary(r => r.Replication));
+        var pointOf = records.GroupBy(r => r.Scenario).ToDictionary(g => g.Key, g => g.GroupBy(r => r.Point).ToDictionary(p => p.Key, p => p.First().Assignments));
+        var result = new List<SummaryRow>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (!references.TryGetValue(row.Scenario, out var reference) || !pointOf.TryGetValue(row.Scenario, out var points))
+            {
+                result.Add(row);
+                continue;
+            }
+            var wanted = row.Assignments.Select(a => reference.FirstOrDefault(r => r.Key == a.Key) is { Key: not null } r ? new KeyValuePair<string, string>(a.Key, r.Value) : a).ToList();
+            int? refPoint = null;
+            foreach (var (index, assignments) in points)
+            {
+                if (assignments.Count == wanted.Count && assignments.Zip(wanted).All(z => z.First.Key == z.Second.Key && z.First.Value == z.Second.Value))
+                {
+                    refPoint = index;
+                    break;
+                }
+            }
+            if (refPoint is null || !byPoint.TryGetValue((row.Scenario, row.Point, row.Mechanism), out var mine) || !byPoint.TryGetValue((row.Scenario, refPoint.Value, row.Mechanism), out var theirs))
+            {
+                result.Add(row);
+                continue;
+            }
+            var pairs = mine.Where(m => theirs.ContainsKey(m.Key)).Select(m => (Mine: m.Value.Outcome, Ref: theirs[m.Key].Outcome)).ToList();
+            double Ratio(Func<RunOutcome, double> f, bool inverse)
+            {
+                var ok = pairs.Where(p => f(p.Mine) > 0 && f(p.Ref) > 0).ToList();
+                if (ok.Count == 0)
+                    return double.NaN;
+                return inverse ? ok.Average(p => f(p.Ref)) / ok.Average(p => f(p.Mine)) : ok.Average(p => f(p.Mine)) / ok.Average(p => f(p.Ref));
+            }
+            result.Add(row with
+            {
+                WorkloadSlowdownVsReference = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
+                KernelTimeSlowdownVsReference = Ratio(o => o.KernelTimePerWork, inverse: false),
+            });
+        }
+        return result;
+    }
+
+    private static List<SummaryRow> WithPrecision(List<SummaryRow> rows, IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget>? precisionTargets)
+    {
         if (precisionTargets is { Count: > 0 })
         {
             for (int i = 0; i < rows.Count; i++)

@@ -32,7 +32,7 @@ public static class CsvOutput
             "kernel_time_slowdown", "kernel_time_slowdown_ci95", "latency_share_wake", "latency_share_irqs_off",
             "latency_share_per_target", "latency_share_remote_wait", "loops_per_s_per_thread", "ns_per_loop", "tlb_invalidation_share",
             "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
-            "precision_met",
+            "workload_slowdown_vs_reference", "kernel_time_slowdown_vs_reference", "precision_met",
         ];
         foreach (var h in header.Concat(swept))
             csv.WriteField(h);
@@ -59,7 +59,7 @@ public static class CsvOutput
                 r.WorkloadSlowdown, r.WorkloadSlowdownCi95, r.KernelTimeSlowdown, r.KernelTimeSlowdownCi95,
                 r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait,
                 r.LoopsPerSPerThread, r.NsPerLoop, r.TlbInvalidationShare,
-                r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate,
+                r.DirectMap1G, r.DirectMap2M, r.DirectMap4K, r.OperationRate, r.WorkloadSlowdownVsReference, r.KernelTimeSlowdownVsReference,
             })
                 csv.WriteField(Num(v));
             csv.WriteField(r.PrecisionMet switch { true => "true", false => "false", null => "" });

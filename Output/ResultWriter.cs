@@ -39,7 +39,8 @@ public static class ResultWriter
     /// <paramref name="keepJournal"/> (shards keep it for merging).
     /// </summary>
     public static IReadOnlyList<string> Write(string partialDir, string outDir, IReadOnlyList<RunRecord> records, IReadOnlyDictionary<string, string> descriptions, string resolvedYaml, RunInfo info, bool keepJournal = false,
-        IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget>? precisionTargets = null)
+        IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget>? precisionTargets = null,
+        IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>>? references = null)
     {
         ArgumentNullException.ThrowIfNull(outDir);
         ArgumentNullException.ThrowIfNull(records);
@@ -49,7 +50,7 @@ public static class ResultWriter
             throw new IOException($"{outDir} already exists; choose another --out or remove it");
         var temp = partialDir;
         Directory.CreateDirectory(temp);
-        var summary = Aggregate.Summary(records, precisionTargets);
+        var summary = Aggregate.WithReference(Aggregate.Summary(records, precisionTargets), records, references ?? new Dictionary<string, IReadOnlyList<KeyValuePair<string, string>>>());
         var written = new List<string>();
         void Text(string name, string content)
         {

@@ -68,12 +68,17 @@ public static class Figures
                 pts.Add((Math.Min(high, h.Max + 1) / 1e3, (double)seen / h.Count));
             }
             double p50 = h.Percentile(50) / 1e3, p99 = h.Percentile(99) / 1e3;
-            series.Add(new Series(key.Mechanism, pts) { Marks = [(p50, 0.5, "p50"), (p99, 0.99, "p99")] });
+            // A curve from fewer than 1,000 operations has no supported p99: say so in its name, and drop the p99 mark.
+            bool thin = h.Count < 1000;
+            series.Add(new Series(thin ? $"{key.Mechanism} (thin: {h.Count} ops)" : key.Mechanism, pts)
+            {
+                Marks = thin ? [(p50, 0.5, "p50")] : [(p50, 0.5, "p50"), (p99, 0.99, "p99")],
+            });
         }
         var chart = new SvgChart
         {
             Title = $"{scenario}: operation latency CDF",
-            Subtitle = $"at {point}; large markers: p50 and p99",
+            Subtitle = $"at {point}; large markers: p50 and p99 (no p99 on a thin curve, under 1,000 operations)",
             XLabel = "operation latency [ns]",
             YLabel = "fraction of operations ≤ latency",
             XLog = true,

@@ -69,7 +69,7 @@ public static class MergeCommand
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dirs[0], "run.json"))).RootElement;
         var info2 = new RunInfo(manifest.GetProperty("version").GetString() ?? "", manifest.GetProperty("git_commit").GetString(), manifest.GetProperty("source").GetString() ?? "",
             null, 1, clock.Elapsed.TotalSeconds, all.Sum(r => r.Outcome.Events), all.Length);
-        ResultWriter.Write(ResultWriter.PartialFolder(outDir), outDir, all, descriptions, resolved, info2, precisionTargets: RunCommand.PrecisionTargets(file));
+        ResultWriter.Write(ResultWriter.PartialFolder(outDir), outDir, all, descriptions, resolved, info2, precisionTargets: RunCommand.PrecisionTargets(file), references: RunCommand.References(file));
         output.WriteLine($"merged {dirs.Count} shards, {all.Length} runs; results in {outDir}");
         return 0;
     }

@@ -287,7 +287,7 @@ public static class RunCommand
                 var resolvedText = ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications);
                 File.WriteAllText(Path.Combine(journalDir, "shard.json"), JsonSerializer.Serialize(new ShardInfo(s.Index, s.Count, records.Length, PlanId(resolvedText, options))));
             }
-            ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null, targets);
+            ResultWriter.Write(partial, outDir, records, descriptions, ResolvedYaml.Write(file, options.Only, options.Seed, options.Replications), info, keepJournal: shard is not null, targets, References(file));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -381,6 +381,13 @@ public static class RunCommand
             * (p.Settings.Duration + p.Settings.Warmup).TotalSeconds * p.Settings.Machine.Topology.Cpus);
         return cpuSeconds / CheckAndList.SimulatedCpuSecondsPerWallSecond / Math.Max(1, jobs);
     }
+
+    /// <summary>Each scenario's compare_reference, as (swept key, value) pairs.</summary>
+    internal static IReadOnlyDictionary<string, IReadOnlyList<KeyValuePair<string, string>>> References(ScenarioFile file) =>
+        file.Scenarios.Where(s => s.Points[0].Settings.CompareReference.Count > 0).ToDictionary(
+            s => s.Name,
+            s => (IReadOnlyList<KeyValuePair<string, string>>)s.Points[0].Settings.CompareReference
+                .Select(c => new KeyValuePair<string, string>(c[..c.IndexOf('=', StringComparison.Ordinal)].Trim(), c[(c.IndexOf('=', StringComparison.Ordinal) + 1)..].Trim())).ToList());
 
     /// <summary>The precision target of each (scenario, point) that sets one, for the summary's precision_met column.</summary>
     internal static IReadOnlyDictionary<(string Scenario, int Point), PrecisionTarget> PrecisionTargets(ScenarioFile file) =>

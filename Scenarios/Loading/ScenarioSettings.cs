@@ -79,6 +79,10 @@ public sealed record ScenarioSettings : IParameters
     /// <summary>Adaptive replication.</summary>
     public PrecisionParams Precision { get; init; } = new();
 
+    /// <summary>The sweep point slowdowns are also given against.</summary>
+    [Param("Also compare every point with the point of the same sweep where these swept keys take these values (key=value, e.g. kernel.force4k_direct_map=false): summary.csv gains workload_slowdown_vs_reference and kernel_time_slowdown_vs_reference, each mechanism against itself at the reference point, paired by replication")]
+    public IReadOnlyList<string> CompareReference { get; init; } = [];
+
     /// <summary>The machine.</summary>
     public MachineParams Machine { get; init; } = MachinePresets.SkylakeSp2s;
 
@@ -123,6 +127,14 @@ public sealed record ScenarioSettings : IParameters
         if (Workload.LoopThreads > Machine.Topology.Cpus)
             e.Add($"{Check.Join(path, "workload.loop_threads")}: {Workload.LoopThreads} loop threads on a machine of {Machine.Topology.Cpus} CPUs; at most one per CPU (0: every CPU)");
         e.AddRange(Precision.Validate(Check.Join(path, "precision")));
+        foreach (var c in CompareReference)
+        {
+            int eq = c.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == c.Length - 1)
+                e.Add($"{Check.Join(path, "compare_reference")}: '{c}' is not key=value (for example kernel.force4k_direct_map=false)");
+            else if (ScenarioLoader.ResolveType(c[..eq].Trim()) is null)
+                e.Add($"{Check.Join(path, "compare_reference")}: unknown parameter '{c[..eq].Trim()}'");
+        }
         if (Precision.RelativeCi95 > 0 && Precision.MaxReplications < Replications)
             e.Add($"{Check.Join(path, "precision.max_replications")}: must be at least replications ({Replications})");
         e.AddRange(Machine.Validate(Check.Join(path, "machine")));

@@ -99,3 +99,28 @@ public class PrecisionTests
         }
     }
 }
+
+/// <summary>Can a slowdown be asked against any point of the same sweep, not only against baseline?</summary>
+public class CompareReferenceTests
+{
+    [Fact]
+    public void Compare_reference_gives_each_point_its_slowdown_against_the_reference_point_of_its_sweep()
+    {
+        string scenario = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-ref").FullName, "ref.yaml");
+        File.WriteAllText(scenario, "scenarios:\n  - name: fourk\n    machine: {preset: skylake_sp_2s, cpus: 8}\n    workload: {preset: kernel_build}\n"
+            + "    mechanisms: [baseline]\n    duration: 5ms\n    warmup: 1ms\n    compare_reference: [kernel.force4k_direct_map=false]\n"
+            + "    sweep:\n      kernel.force4k_direct_map: [false, true]\n");
+        string dir = Path.Combine(Path.GetDirectoryName(scenario)!, "out");
+        var error = new StringWriter();
+        Assert.True(TlbsimCli.Run(["run", scenario, "--out", dir, "--quiet"], new StringWriter(), error) == 0, error.ToString());
+        var lines = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+        var header = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second)).ToList();
+        var reference = rows.Single(r => r["kernel.force4k_direct_map"] == "false");
+        var fourK = rows.Single(r => r["kernel.force4k_direct_map"] == "true");
+        Assert.Equal("1", reference["workload_slowdown_vs_reference"]);
+        // A 4K direct map costs the build translation misses: its work rate is lower than at the reference.
+        Assert.True(double.Parse(fourK["workload_slowdown_vs_reference"], CultureInfo.InvariantCulture) > 1.0);
+        Assert.True(double.Parse(fourK["kernel_time_slowdown_vs_reference"], CultureInfo.InvariantCulture) > 1.0);
+    }
+}
