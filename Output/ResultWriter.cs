@@ -62,7 +62,11 @@ public static class ResultWriter
         Text("timeseries.csv", Csv(w => CsvOutput.WriteTimeseries(w, records)));
         var figures = Figures.All(records, summary);
         foreach (var f in figures)
+        {
             Text(f.FileName, f.Svg);
+            File.WriteAllBytes(Path.Combine(temp, f.PngFileName), f.Chart.Png());
+            written.Add(f.PngFileName);
+        }
         Text("resolved.yaml", resolvedYaml);
         string runLine = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}");
         Text("report.html", HtmlReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", figures, summary, descriptions, resolvedYaml, runLine));

@@ -12,7 +12,7 @@ public static class ScaleChart
             .Select(f => (Cpus: double.Parse(f[0], CultureInfo.InvariantCulture), Ms: double.Parse(f[1], CultureInfo.InvariantCulture),
                 Wall: double.Parse(f[2], CultureInfo.InvariantCulture), Rss: double.Parse(f[5], CultureInfo.InvariantCulture)))
             .Where(r => r.Ms == 5).ToList();
-        var chart = new SvgChart
+        var chart = new Chart
         {
             Title = "tlbsim scale: cost of simulating one second, by machine size",
             Subtitle = "rare_alloc + baseline under kernel_build, 5 ms runs, 1 job; see bench/README.md",
@@ -22,6 +22,6 @@ public static class ScaleChart
             YLog = true,
             Series = [new Series("wall time / simulated time", rows.Select(r => (r.Cpus, r.Wall / (2 * r.Ms / 1000))).ToList())],
         };
-        File.WriteAllText(svgPath, chart.Render());
+        File.WriteAllText(svgPath, chart.Svg());
     }
 }

@@ -3,10 +3,18 @@ using TlbSim.Analysis;
 namespace TlbSim.Output.Charts;
 
 /// <summary>A chart file of a run.</summary>
-public sealed record Figure(string FileName, string Title, string Caption, string Svg)
+public sealed record Figure(string FileName, string Title, string Caption, Chart Chart)
 {
+    private string? _svg;
+
     /// <summary>The scenario the chart belongs to.</summary>
     public string Scenario { get; init; } = "";
+
+    /// <summary>The chart as SVG (rendered once).</summary>
+    public string Svg => _svg ??= Chart.Svg();
+
+    /// <summary>The file name of the PNG beside the SVG.</summary>
+    public string PngFileName => Path.ChangeExtension(FileName, ".png");
 }
 
 /// <summary>Builds the run's charts from its records and summary.</summary>
@@ -24,19 +32,24 @@ public static class Figures
         foreach (var scenario in summary.Select(r => r.Scenario).Distinct())
         {
             var rows = summary.Where(r => r.Scenario == scenario).ToList();
-            int lastPoint = rows.Max(r => r.Point);
-            var pointLabel = Label(rows.First(r => r.Point == lastPoint));
-            var groups = histograms.Where(h => h.Key.Scenario == scenario && h.Key.Point == lastPoint && h.Histogram.Count > 0).ToList();
             int before = figures.Count;
-            if (groups.Count > 0)
-            {
-                figures.Add(Cdf(scenario, pointLabel, groups));
-                figures.Add(Histogram(scenario, pointLabel, groups));
-            }
             if (rows.Select(r => r.Cpus).Distinct().Count() > 1)
+            {
                 figures.Add(PercentilesByCpus(scenario, rows));
+                figures.Add(SlowdownByCpus(scenario, rows));
+            }
             if (rows.Select(r => r.OperationRate).Distinct().Count() > 1)
                 figures.Add(SlowdownByRate(scenario, rows));
+            // One CDF and one histogram per sweep point, each titled with its point.
+            foreach (int point in rows.Select(r => r.Point).Distinct().Order())
+            {
+                var pointLabel = Label(rows.First(r => r.Point == point));
+                var groups = histograms.Where(h => h.Key.Scenario == scenario && h.Key.Point == point && h.Histogram.Count > 0).ToList();
+                if (groups.Count == 0)
+                    continue;
+                figures.Add(Cdf(scenario, point, pointLabel, groups));
+                figures.Add(Histogram(scenario, point, pointLabel, groups));
+            }
             var series = Aggregate.Series(records).Where(s => s.Key.Scenario == scenario).ToList();
             if (series.Any(s => s.Samples.Any(x => x.Metric == "direct_map_4k" && x.Value > 0)))
             {
@@ -53,7 +66,7 @@ public static class Figures
     private static string Label(SummaryRow r) =>
         r.Assignments.Count == 0 ? $"{r.Cpus} CPUs" : string.Join(", ", r.Assignments.Select(a => $"{a.Key}={a.Value}"));
 
-    private static Figure Cdf(string scenario, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    private static Figure Cdf(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
     {
         var series = new List<Series>();
         foreach (var (key, _, h) in groups)
@@ -75,9 +88,9 @@ public static class Figures
                 Marks = thin ? [(p50, 0.5, "p50")] : [(p50, 0.5, "p50"), (p99, 0.99, "p99")],
             });
         }
-        var chart = new SvgChart
+        var chart = new Chart
         {
-            Title = $"{scenario}: operation latency CDF",
+            Title = $"{scenario}: operation latency CDF, point {index}",
             Subtitle = $"at {point}; large markers: p50 and p99 (no p99 on a thin curve, under 1,000 operations)",
             XLabel = "operation latency [ns]",
             YLabel = "fraction of operations ≤ latency",
@@ -85,10 +98,10 @@ public static class Figures
             YRange = (0, 1),
             Series = series,
         };
-        return new Figure($"cdf_{scenario}.svg", chart.Title, $"Cumulative distribution of operation latency at {point}.", chart.Render());
+        return new Figure($"cdf_{scenario}_p{index}.svg", chart.Title, $"Cumulative distribution of operation latency at point {index}: {point}.", chart);
     }
 
-    private static Figure Histogram(string scenario, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    private static Figure Histogram(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
     {
         var series = new List<Series>();
         foreach (var (key, _, h) in groups)
@@ -116,16 +129,16 @@ public static class Figures
             }
             series.Add(new Series(key.Mechanism, pts) { Steps = true });
         }
-        var chart = new SvgChart
+        var chart = new Chart
         {
-            Title = $"{scenario}: operation latency histogram",
+            Title = $"{scenario}: operation latency histogram, point {index}",
             Subtitle = $"at {point}; 10 log-spaced bins per decade",
             XLabel = "operation latency [ns]",
             YLabel = "fraction of operations per bin",
             XLog = true,
             Series = series,
         };
-        return new Figure($"histogram_{scenario}.svg", chart.Title, $"Latency histogram at {point}.", chart.Render());
+        return new Figure($"histogram_{scenario}_p{index}.svg", chart.Title, $"Latency histogram at point {index}: {point}.", chart);
     }
 
     private static Figure PercentilesByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
@@ -138,25 +151,49 @@ public static class Figures
             string name = group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism;
             series.Add(new Series(name, mine.Select(r => ((double)r.Cpus, r.P50Ns)).ToList())
             {
-                Style = slot, Dash = "", Errors = mine.Select(r => r.P50Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P50Ok).ToList(),
+                Style = slot, Errors = mine.Select(r => r.P50Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P50Ok).ToList(),
             });
             series.Add(new Series($"{name} p99", mine.Select(r => ((double)r.Cpus, r.P99Ns)).ToList())
             {
-                Style = slot, Dash = "6 4", InLegend = false, Errors = mine.Select(r => r.P99Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P99Ok).ToList(),
+                Style = slot, Dashed = true, InLegend = false, Errors = mine.Select(r => r.P99Ci95Ns).ToList(), Unsupported = mine.Select(r => !r.P99Ok).ToList(),
             });
             slot++;
         }
-        var chart = new SvgChart
+        var chart = new Chart
         {
             Title = $"{scenario}: latency percentiles vs CPU count",
-            Subtitle = "solid: p50; dashed: p99; bars: 95% interval over replications; grey rings: too few operations for that percentile",
+            Subtitle = "p50 solid, p99 dashed (SVG: thin, open markers); bars: 95% interval; grey rings: too few operations",
             XLabel = "CPUs",
             YLabel = "operation latency [ns]",
             XLog = true,
             YLog = true,
             Series = series,
         };
-        return new Figure($"percentiles_vs_cpus_{scenario}.svg", chart.Title, "p50 and p99 operation latency as the machine grows.", chart.Render());
+        return new Figure($"percentiles_vs_cpus_{scenario}.svg", chart.Title, "p50 and p99 operation latency as the machine grows.", chart);
+    }
+
+    private static Figure SlowdownByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
+    {
+        var series = new List<Series>();
+        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value)))))
+        {
+            var mine = group.OrderBy(r => r.Cpus).ToList();
+            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, mine.Select(r => ((double)r.Cpus, r.WorkloadSlowdown)).ToList())
+            {
+                Errors = mine.Select(r => r.WorkloadSlowdownCi95).ToList(),
+            });
+        }
+        var chart = new Chart
+        {
+            Title = $"{scenario}: what the workload loses, by CPU count",
+            Subtitle = "workload work rate of baseline / this mechanism's, same point and seeds; bars: 95% interval",
+            XLabel = "CPUs",
+            YLabel = "workload slowdown [x]",
+            XLog = true,
+            YLog = true,
+            Series = series,
+        };
+        return new Figure($"slowdown_vs_cpus_{scenario}.svg", chart.Title, "How much the background workload slows as the machine grows.", chart);
     }
 
     private static Figure SlowdownByRate(string scenario, IReadOnlyList<SummaryRow> rows)
@@ -164,10 +201,13 @@ public static class Figures
         var series = new List<Series>();
         foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "operations.rate").Select(a => a.Value)))))
         {
-            var pts = group.OrderBy(r => r.OperationRate).Select(r => (r.OperationRate, r.WorkloadSlowdown)).ToList();
-            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, pts));
+            var mine = group.OrderBy(r => r.OperationRate).ToList();
+            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, mine.Select(r => (r.OperationRate, r.WorkloadSlowdown)).ToList())
+            {
+                Errors = mine.Select(r => r.WorkloadSlowdownCi95).ToList(),
+            });
         }
-        var chart = new SvgChart
+        var chart = new Chart
         {
             Title = $"{scenario}: workload slowdown vs operation rate",
             Subtitle = "workload work rate of baseline / this mechanism's, at the same point",
@@ -176,7 +216,7 @@ public static class Figures
             XLog = true,
             Series = series,
         };
-        return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart.Render());
+        return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart);
     }
 
     /// <summary>A sweep value short enough for a legend: a name alone ("buddy"), a flag as "chunk_cache" or "no chunk_cache", a number with its key.</summary>
@@ -226,15 +266,17 @@ public static class Figures
         }
         if (lines.Count == 0)
             return null;
-        var chart = new SvgChart
+        var chart = new Chart
         {
             Title = $"{scenario}: direct-map mappings over time",
-            Subtitle = "number of 1G, 2M and 4K pages mapping physical memory",
+            Subtitle = bySize
+                ? $"number of 1G, 2M and 4K pages mapping physical memory, at {rows.First(r => r.Point == lastPoint).Cpus} CPUs (the largest machine of the sweep)"
+                : $"number of 1G, 2M and 4K pages mapping physical memory, {rows.Min(r => r.Cpus)} CPUs",
             XLabel = "simulated time after warm-up [ms]",
             YLabel = "mappings [count]",
             YLog = true,
             Series = lines,
         };
-        return new Figure($"direct_map_{scenario}.svg", chart.Title, "Fragmentation of the direct map as the mechanism runs.", chart.Render());
+        return new Figure($"direct_map_{scenario}.svg", chart.Title, "Fragmentation of the direct map as the mechanism runs.", chart);
     }
 }

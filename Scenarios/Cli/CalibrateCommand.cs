@@ -41,7 +41,7 @@ public static class CalibrateCommand
                 CalibrationTable.Format(r.Tolerance), double.IsNaN(ratio) ? "" : CalibrationTable.Format(ratio), ok ? "true" : "false", Quote(r.Source),
             })).Append('\n');
         }
-        var chart = new SvgChart
+        var chart = new Chart
         {
             Title = "tlbsim calibration: simulated / published",
             Subtitle = "one marker per row (numbered as in calibration.csv); tolerances differ per row, see the table",
@@ -53,8 +53,8 @@ public static class CalibrateCommand
             [
                 new Series("input rows", Enumerable.Range(0, rows.Count).Where(i => rows[i].Kind == "input").Select(i => ((double)i + 1, simulated[i] / rows[i].Published)).ToList()) { Line = false },
                 new Series("check rows", Enumerable.Range(0, rows.Count).Where(i => rows[i].Kind == "check").Select(i => ((double)i + 1, simulated[i] / rows[i].Published)).ToList()) { Line = false },
-                new Series("±15% band", [(1, 1.15), (rows.Count, 1.15)]) { Dash = "6 4", Style = 10 },
-                new Series("-15%", [(1, 0.85), (rows.Count, 0.85)]) { Dash = "6 4", Style = 10, InLegend = false },
+                new Series("±15% band", [(1, 1.15), (rows.Count, 1.15)]) { Dashed = true, Style = 10 },
+                new Series("-15%", [(1, 0.85), (rows.Count, 0.85)]) { Dashed = true, Style = 10, InLegend = false },
             ],
         };
         var full = Path.GetFullPath(outDir);
@@ -63,7 +63,8 @@ public static class CalibrateCommand
         {
             Directory.CreateDirectory(temp);
             File.WriteAllText(Path.Combine(temp, "calibration.csv"), csv.ToString());
-            File.WriteAllText(Path.Combine(temp, "calibration.svg"), chart.Render());
+            File.WriteAllText(Path.Combine(temp, "calibration.svg"), chart.Svg());
+            File.WriteAllBytes(Path.Combine(temp, "calibration.png"), chart.Png());
             Directory.Move(temp, full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -71,7 +72,7 @@ public static class CalibrateCommand
             error.WriteLine($"writing {outDir} failed: {e.Message}");
             return RunCommand.Failed;
         }
-        output.WriteLine($"{rows.Count - failures} of {rows.Count} rows within tolerance; calibration.csv and calibration.svg in {outDir}");
+        output.WriteLine($"{rows.Count - failures} of {rows.Count} rows within tolerance; calibration.csv, calibration.svg and calibration.png in {outDir}");
         return failures == 0 ? 0 : RunCommand.Failed;
     }
 
