@@ -62,7 +62,9 @@ public static class HtmlReport
     {
         var swept = rows.SelectMany(r => r.Assignments.Select(a => a.Key)).Distinct().ToList();
         var sb = new StringBuilder("<table><thead><tr>");
-        foreach (var h in Enumerable.Repeat("mechanism", 1).Concat(swept).Concat(["CPUs", "reps", "ops", "p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "IPIs/s", "full flushes/s", "walk share", "IRQ share", "workload slowdown", "kernel-time slowdown", "4K mappings"]))
+        // CPUs has its own column unless machine.cpus is swept (then the swept column says it).
+        bool cpusSwept = swept.Contains("machine.cpus");
+        foreach (var h in Enumerable.Repeat("mechanism", 1).Concat(swept).Concat(cpusSwept ? ["reps", "ops"] : ["CPUs", "reps", "ops"]).Concat(["p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "IPIs/s", "full flushes/s", "walk share", "IRQ share", "workload slowdown", "kernel-time slowdown", "4K mappings"]))
             sb.Append(CultureInfo.InvariantCulture, $"<th class=\"{(h == "mechanism" || swept.Contains(h) ? "l" : "")}\">{WebUtility.HtmlEncode(h)}</th>");
         sb.Append("</tr></thead><tbody>\n");
         foreach (var r in rows)
@@ -70,10 +72,7 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td class=\"l\">{WebUtility.HtmlEncode(Name(r))}</td>");
             foreach (var key in swept)
                 sb.Append(CultureInfo.InvariantCulture, $"<td class=\"l\">{WebUtility.HtmlEncode(r.Assignments.FirstOrDefault(a => a.Key == key).Value ?? "")}</td>");
-            foreach (var v in new[]
-            {
-                I(r.Cpus), I(r.Replications), I(r.Ops),
-            })
+            foreach (var v in cpusSwept ? new[] { I(r.Replications), I(r.Ops) } : [I(r.Cpus), I(r.Replications), I(r.Ops)])
                 sb.Append(CultureInfo.InvariantCulture, $"<td>{WebUtility.HtmlEncode(v)}</td>");
             foreach (var (value, ci, ok) in new[] { (r.P50Ns, r.P50Ci95Ns, r.P50Ok), (r.P99Ns, r.P99Ci95Ns, r.P99Ok), (r.P999Ns, r.P999Ci95Ns, r.P999Ok) })
                 sb.Append(Cell(value, ci, ok));

@@ -347,11 +347,17 @@ public static class RunCommand
         }, cancel);
     }
 
+    private static readonly string[] SummaryColumns = ["scenario", "point", "mechanism", "CPUs", "reps", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown"];
+    private static readonly string[] LoopColumns = ["ns/loop", "TLB inval."];
+
     private static void PrintSummary(IReadOnlyList<SummaryRow> rows, TextWriter output)
     {
         var table = new Table().Border(TableBorder.Simple);
-        foreach (var h in new[] { "scenario", "point", "mechanism", "CPUs", "reps", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown" })
+        bool loops = rows.Any(r => r.LoopsPerSPerThread > 0);
+        foreach (var h in SummaryColumns.Concat(loops ? LoopColumns : []))
             table.AddColumn(h);
+        // The point by what it sets (its swept values), not by a bare index.
+        static string Point(SummaryRow r) => r.Assignments.Count == 0 ? "-" : string.Join(" ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value).DefaultIfEmpty(r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // A percentile the data cannot support is printed in brackets; "±" gives the 95% half-width over replications.
         static string Pct(double value, double ci, bool ok)
         {
@@ -360,11 +366,14 @@ public static class RunCommand
         }
         foreach (var r in rows)
         {
-            table.AddRow(r.Scenario, r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}",
+            var cells = new List<string> {r.Scenario, Markup.Escape(Point(r)), r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}",
                 r.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Replications.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 r.Ops.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Pct(r.P50Ns, r.P50Ci95Ns, r.P50Ok), Pct(r.P99Ns, r.P99Ci95Ns, r.P99Ok), CsvOutput.Num(Math.Round(r.IpisPerS)),
-                CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)) + (double.IsFinite(r.WorkloadSlowdownCi95) ? $" ±{CsvOutput.Num(Math.Round(r.WorkloadSlowdownCi95, 3))}" : ""));
+                CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)) + (double.IsFinite(r.WorkloadSlowdownCi95) ? $" ±{CsvOutput.Num(Math.Round(r.WorkloadSlowdownCi95, 3))}" : "")};
+            if (loops)
+                cells.AddRange([CsvOutput.Num(Math.Round(r.NsPerLoop)), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.TlbInvalidationShare * 100:F1}%")]);
+            table.AddRow(cells.ToArray());
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
         console.Profile.Width = 160;
