@@ -165,13 +165,14 @@ public interface IRunObserver
 public static class Experiment
 {
     /// <summary>Runs <paramref name="spec"/>, streaming latencies and samples to <paramref name="observer"/>.</summary>
-    public static RunOutcome Run(RunSpec spec, IRunObserver observer, CancellationToken cancel = default)
+    public static RunOutcome Run(RunSpec spec, IRunObserver observer, Action<Simulation>? started = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(observer);
         var mechanism = Registry.Create(spec.Mechanism);
         var kernelParams = mechanism.Adjust(spec.Kernel);
         var sim = new Simulation(spec.Seed) { Cancellation = cancel };
+        started?.Invoke(sim);
         var directMap = new DirectMap(spec.Machine.Memory, kernelParams.GbPages, kernelParams.Force4kDirectMap, kernelParams.Remerge);
         ITlbModel tlb = spec.TlbModel == "trace" ? new TraceTlbModel() : new AnalyticTlbModel();
         var machine = new Machine(sim, spec.Machine, directMap, tlb);

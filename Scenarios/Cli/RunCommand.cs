@@ -300,11 +300,12 @@ public static class RunCommand
         return 0;
     }
 
+    /// <summary>Seconds between progress lines when output is not a terminal.</summary>
+    public const int ProgressLineSeconds = 10;
+
     private static RunRecord[] Execute(List<RunUnit> units, RunOptions options, TextWriter output, Action<RunUnit, RunRecord> finished, CancellationToken cancel)
     {
-        long events = 0;
-        int done = 0;
-        var clock = Stopwatch.StartNew();
+        var progress = new RunProgress(units);
         bool interactive = !options.Quiet && !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out) && AnsiConsole.Profile.Capabilities.Interactive;
         if (interactive)
         {
@@ -313,38 +314,26 @@ public static class RunCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask($"{units.Count} runs", maxValue: units.Count);
-                    result = Runner.ExecuteAll(units, options.Jobs, (u, r) =>
+                    // The bar follows simulated time inside the runs, not only finished runs.
+                    var task = ctx.AddTask($"{units.Count} runs", maxValue: 1000);
+                    var work = Task.Run(() => result = Runner.ExecuteAll(units, options.Jobs, finished, progress, cancel));
+                    while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(250))
                     {
-                        finished(u, r);
-                        long e = Interlocked.Add(ref events, r.Outcome.Events);
-                        int d = Interlocked.Increment(ref done);
-                        task.Description = $"{d}/{units.Count} runs, {e / Math.Max(clock.Elapsed.TotalSeconds, 1e-9) / 1e6:F1}M events/s";
-                        task.Increment(1);
-                    }, cancel);
+                        task.Value = progress.Fraction * 1000;
+                        task.Description = $"{progress.DoneRuns}/{units.Count} runs";
+                    }
+                    work.GetAwaiter().GetResult();
+                    task.Value = 1000;
                 });
             return result;
         }
-        int lastDecile = 0;
-        var gate = new object();
-        return Runner.ExecuteAll(units, options.Jobs, (u, r) =>
-        {
-            finished(u, r);
-            long e = Interlocked.Add(ref events, r.Outcome.Events);
-            int d = Interlocked.Increment(ref done);
-            if (options.Quiet)
-                return;
-            lock (gate)
-            {
-                int decile = d * 10 / units.Count;
-                if (decile <= lastDecile)
-                    return;
-                lastDecile = decile;
-                double elapsed = clock.Elapsed.TotalSeconds;
-                double left = elapsed / d * (units.Count - d);
-                output.WriteLine($"[{d * 100 / units.Count,3}%] {d}/{units.Count} runs, {e / Math.Max(elapsed, 1e-9) / 1e6:F1}M events/s, about {left:F0} s left");
-            }
-        }, cancel);
+        if (options.Quiet)
+            return Runner.ExecuteAll(units, options.Jobs, finished, progress, cancel);
+        // Not a terminal (a log, a batch job): a line every ProgressLineSeconds, whatever the runs' lengths.
+        var run = Task.Run(() => Runner.ExecuteAll(units, options.Jobs, finished, progress, cancel));
+        while (!((IAsyncResult)run).AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(ProgressLineSeconds)))
+            output.WriteLine(progress.Line());
+        return run.GetAwaiter().GetResult();
     }
 
     private static readonly string[] SummaryColumns = ["scenario", "point", "mechanism", "CPUs", "reps", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown"];

@@ -163,11 +163,12 @@ public static class Runner
     }
 
     /// <summary>Runs one unit and records what it measured.</summary>
-    public static RunRecord Execute(RunUnit unit, CancellationToken cancel = default)
+    public static RunRecord Execute(RunUnit unit, RunProgress? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(unit);
         var observer = new Recorder(Registry.Create(unit.Mechanism).OperationKinds);
-        var outcome = Experiment.Run(unit.Spec, observer, cancel);
+        var outcome = Experiment.Run(unit.Spec, observer, progress is null ? null : sim => progress.Started(unit, sim), cancel);
+        progress?.Finished(unit);
         return new RunRecord
         {
             Scenario = unit.Scenario.Name,
@@ -188,14 +189,14 @@ public static class Runner
     /// told of each finished unit (from worker threads). Cancellation stops the runs in progress within a few
     /// thousand events (they are lost, not journaled) and starts no more.
     /// </summary>
-    public static RunRecord[] ExecuteAll(IReadOnlyList<RunUnit> units, int jobs, Action<RunUnit, RunRecord>? done = null, CancellationToken cancel = default)
+    public static RunRecord[] ExecuteAll(IReadOnlyList<RunUnit> units, int jobs, Action<RunUnit, RunRecord>? done = null, RunProgress? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(units);
         var results = new RunRecord[units.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, jobs), CancellationToken = cancel };
         Parallel.ForEach(Enumerable.Range(0, units.Count), options, i =>
         {
-            results[i] = Execute(units[i], cancel);
+            results[i] = Execute(units[i], progress, cancel);
             done?.Invoke(units[i], results[i]);
         });
         return results;
