@@ -121,4 +121,26 @@ public class BadInputPropertyTests
         Assert.Equal(2, code);
         Assert.True(Located(code, errors), errors);
     }
+
+    /// <summary>A hostile structure: nesting depth, alias fan-out and repetition, and a hostile value.</summary>
+    public record struct Structure(byte Depth, byte FanOut, byte Levels, byte Value);
+
+    [Fact]
+    public void Deep_nesting_alias_fan_out_and_unbounded_values_are_accepted_or_refused_with_located_errors_never_a_crash()
+    {
+        string[] values = ["sample_interval: 1ps", "operations: {initiators: 100000}", "workload: {loop_threads: 99999}", "replications: 10000", "duration: 1ms"];
+        Prop.ForAll<Structure>(shape =>
+        {
+            int depth = shape.Depth % 200, fan = shape.FanOut % 12 + 1, levels = shape.Levels % 9;
+            var text = new StringBuilder("a0: &a0 [x]\n");
+            for (int i = 1; i <= levels; i++)
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", fan))}]\n");
+            text.Append("scenarios:\n  - name: x\n    description: ").Append(new string('[', depth)).Append(new string(']', depth)).Append('\n');
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"    {values[shape.Value % values.Length]}\n");
+            if (levels > 0)
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"    mechanisms: *a{levels}\n");
+            var (code, errors) = Check(text.ToString());
+            return Located(code, errors).Label(errors);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60).WithReplay(9001UL, 9003UL).WithQuietOnSuccess(true));
+    }
 }
