@@ -446,6 +446,24 @@ public static class ScenarioLoader
                 errors.Add(new ScenarioError(at, path, $"unknown parameter '{path}'{Suggest.DidYouMean(path, AllPaths())}"));
                 continue;
             }
+            string value = s[(eq + 1)..].Trim();
+            if (value.StartsWith('[') || value.StartsWith('{'))
+            {
+                // A list or mapping value (idle_states, mechanisms, a section) in YAML flow style.
+                try
+                {
+                    var yaml = new YamlStream();
+                    yaml.Load(new StringReader(value));
+                    var node = SettingNode.FromYaml(yaml.Documents[0].RootNode, at.File);
+                    node.Relocate(at);
+                    list.Add((path, node));
+                }
+                catch (YamlException e)
+                {
+                    errors.Add(new ScenarioError(at, path, $"the value is not YAML: {e.Message}"));
+                }
+                continue;
+            }
             list.Add((path, SettingNode.FromScalar(s[(eq + 1)..], at)));
         }
         return list;

@@ -71,6 +71,17 @@ public sealed class SettingNode
         }
     }
 
+    /// <summary>Gives this node and everything under it one location (a --set value: the command line).</summary>
+    public void Relocate(SourceLocation at)
+    {
+        Location = at;
+        KeyLocation = at;
+        foreach (var (_, child) in Map ?? [])
+            child.Relocate(at);
+        foreach (var child in Sequence ?? [])
+            child.Relocate(at);
+    }
+
     /// <summary>The child under <paramref name="key"/>, if this is a mapping that has it.</summary>
     public SettingNode? Get(string key) => Map?.FirstOrDefault(kv => kv.Key == key).Value;
 

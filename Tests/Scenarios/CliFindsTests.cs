@@ -26,6 +26,18 @@ public class CliFindsTests
     }
 
     [Fact]
+    public void Set_takes_list_valued_parameters_in_YAML_flow_style()
+    {
+        var file = ScenarioLoader.Parse("scenarios:\n  - name: x\n", "s.yaml",
+            ["machine.cpu.idle_states=[{name: POLL, exit_latency: 0ns, target_residency: 0ns, polling: true}, {name: C1, exit_latency: 1us, target_residency: 1us}]"]);
+        var states = file.Scenarios[0].Points[0].Settings.Machine.Cpu.IdleStates;
+        Assert.Equal(["POLL", "C1"], states.Select(s => s.Name));
+        Assert.True(states[0].Polling);
+        var bad = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("scenarios:\n  - name: x\n", "s.yaml", ["machine.cpu.idle_states=[{name: C1"]));
+        Assert.Contains("not YAML", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_file_the_README_cites_is_in_the_repository()
     {
         string root = ScenarioLoaderTests.RepoRoot();
