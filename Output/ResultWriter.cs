@@ -69,6 +69,7 @@ public static class ResultWriter
         }
         Text("resolved.yaml", resolvedYaml);
         string runLine = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{info.Runs} runs of {Path.GetFileName(info.SourceFile)}; {info.Events:N0} events simulated in {info.WallSeconds:F1} s wall time; tlbsim {info.ToolVersion}{(info.GitCommit is null ? "" : $" ({info.GitCommit[..Math.Min(12, info.GitCommit.Length)]})")}");
+        Text("report.txt", TextReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", summary, descriptions, runLine));
         Text("report.html", HtmlReport.Render($"tlbsim results: {Path.GetFileName(info.SourceFile)}", figures, summary, descriptions, resolvedYaml, runLine));
         var manifest = new JsonObject
         {

@@ -106,8 +106,12 @@ public class OutputTests
     public void A_result_folder_holds_every_output_and_the_report_embeds_every_chart()
     {
         var dir = Run(2);
-        foreach (var file in new[] { "summary.csv", "histograms.csv", "timeseries.csv", "report.html", "resolved.yaml", "run.json" })
+        foreach (var file in new[] { "summary.csv", "histograms.csv", "timeseries.csv", "report.html", "report.txt", "resolved.yaml", "run.json" })
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        // report.txt pastes into a mail: every line under 80 columns, every design named.
+        var text = File.ReadAllLines(Path.Combine(dir, "report.txt"));
+        Assert.All(text, l => Assert.True(l.Length < 80, $"report.txt line of {l.Length} columns: {l}"));
+        Assert.Contains(text, l => l.Contains("rare_alloc", StringComparison.Ordinal) && l.Contains('±', StringComparison.Ordinal));
         var report = File.ReadAllText(Path.Combine(dir, "report.html"));
         foreach (var svg in Directory.GetFiles(dir, "*.svg"))
             Assert.Contains(Path.GetFileName(svg), report, StringComparison.Ordinal);
