@@ -75,6 +75,25 @@ public static class CalibrationTable
         }
     }
 
+    /// <summary>
+    /// docs/calibration.md: every row tlbsim reproduces, as the code declares it (a test keeps the committed
+    /// file equal to this, so it cannot drift from the code).
+    /// </summary>
+    public static string Markdown()
+    {
+        var sb = new System.Text.StringBuilder();
+        sb.Append("# What `tlbsim calibrate` reproduces\n\n");
+        sb.Append("Generated from `Scenarios/Calibration/Calibration.cs` (`CalibrationTable.Markdown`); a test keeps this file equal to it.\n");
+        sb.Append("An *input* row sets a parameter (it says which); a *check* row is an emergent result that no parameter was set from.\n");
+        sb.Append("`tlbsim calibrate` prints the simulated value of every row beside the published one. The published figures and\n");
+        sb.Append("their conditions are collected in `docs/CALIBRATION.md`; sources are cited by lore Message-ID\n");
+        sb.Append("(`https://lore.kernel.org/r/<Message-ID>`) or by kernel source file.\n\n");
+        sb.Append("| kind | quantity | conditions | published | unit | tolerance | source |\n|---|---|---|---|---|---|---|\n");
+        foreach (var r in Rows)
+            sb.Append(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Quantity} | {r.Conditions} | {Format(r.Published)} | {r.Unit} | {r.Tolerance * 100:0.#}% | {r.Source} |\n");
+        return sb.ToString();
+    }
+
     /// <summary>Formats a number for the table and calibration.csv.</summary>
     public static string Format(double v) => Math.Round(v, 4).ToString("0.####", CultureInfo.InvariantCulture);
 
