@@ -360,10 +360,11 @@ public static class Experiment
                 continue;
             }
             long now = sim.NowPicoseconds;
-            if (now >= nextOp && (job == 0 || (busyLeft <= 0 && idleLeft > 0)))
+            if (now >= nextOp && (job == 0 || w.InitiatorWakes || (busyLeft <= 0 && idleLeft > 0)))
             {
-                // Due, and the initiating job holds the CPU (or the CPU is idle: it wakes and runs it).
-                if (job != 0)
+                // Due, and the initiating job holds the CPU (or the CPU is idle: it wakes and runs it; or the
+                // initiator is a sleeper whose wake-up preempts the running job).
+                if (job != 0 && !w.InitiatorWakes)
                 {
                     job = 0;
                     turnLeft = kernel.Params.SchedBaseSlice.Picoseconds;

@@ -84,6 +84,10 @@ public sealed record WorkloadParams : IParameters
     [Param("CPU-bound jobs runnable on each CPU while it is busy, taking turns of kernel.sched_base_slice (make -jN on M CPUs: N / M); the mechanism's operations belong to the first job, so an operation due during another job's turn waits for the first job's, and its latency includes that wait", Unit = "jobs", Source = "kernel/sched/fair.c (EEVDF): runnable tasks share the CPU in slices of sysctl_sched_base_slice")]
     public int JobsPerCpu { get; init; } = 1;
 
+    /// <summary>The initiator sleeps between operations and wakes for each.</summary>
+    [Param("With jobs_per_cpu > 1: the operations come from a task that sleeps between them (a kthread, an interactive task) rather than from the first job; on waking it preempts the running job at once, as CFS's check_preempt_wakeup does for a sleeper placed GENTLE_FAIR_SLEEPERS-style half a sched_latency behind min_vruntime (more than the wakeup granularity); without it, an operation waits for its job's turn", Source = "kernel/sched/fair.c (CFS, before 6.6): place_entity, check_preempt_wakeup, wakeup_preempt_entity; EEVDF's RUN_TO_PARITY is not modelled")]
+    public bool InitiatorWakes { get; init; }
+
     /// <summary>A closed-loop syscall benchmark.</summary>
     [Param("Run a closed-loop syscall benchmark instead of the background load: none, madvise, tlb_flush1, tlb_flush2, tlb_flush3 (will-it-scale), mprotect or munmap; each loop thread is pinned to one CPU and loops as fast as it can", Source = "will-it-scale tests/tlb_flush{1,2,3}.c; lore:20190531063645.4697-1-namit@vmware.com")]
     public SyscallLoop Loop { get; init; } = SyscallLoop.None;

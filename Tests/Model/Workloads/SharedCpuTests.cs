@@ -9,9 +9,9 @@ namespace TlbSim.Tests.Model.Workloads;
 /// <summary>When jobs share a CPU, does an operation wait for its own job's turn, as a real task would?</summary>
 public class SharedCpuTests
 {
-    private static List<Duration> Latencies(int jobs)
+    private static List<Duration> Latencies(int jobs, bool wakes = false)
     {
-        var busy = WorkloadPresets.KernelBuild with { BusyFraction = 1, JobsPerCpu = jobs };
+        var busy = WorkloadPresets.KernelBuild with { BusyFraction = 1, JobsPerCpu = jobs, InitiatorWakes = wakes };
         var (_, recorder) = MechanismTests.Run(MechanismTests.Spec("baseline", 4, workload: busy, rate: 2000, ms: 60));
         return recorder.Latencies;
     }
@@ -29,5 +29,13 @@ public class SharedCpuTests
         int waited = shared.Count(l => l > Duration.FromMicroseconds(25));
         Assert.InRange(waited, 5, 20);
         Assert.All(shared, l => Assert.True(l <= slice * 1.05, $"{l} is longer than one turn of {slice}"));
+    }
+
+    [Fact]
+    public void An_initiator_that_sleeps_between_operations_preempts_the_running_job_when_it_wakes()
+    {
+        var woken = Latencies(2, wakes: true);
+        Assert.True(woken.Count > 50);
+        Assert.All(woken, l => Assert.True(l < Duration.FromMicroseconds(25), $"{l}: a waking initiator should not wait for a turn"));
     }
 }
