@@ -40,7 +40,7 @@ public sealed class RunRecord
 /// <summary>The latencies of one kind of operation in a run (xpfo: unmap and map; most designs: op).</summary>
 /// <param name="Kind">The kind's name, as in the <c>operation</c> column.</param>
 /// <param name="Histogram">Its latencies, in picoseconds.</param>
-public sealed record OperationLatency(string Kind, LogHistogram Histogram);
+public sealed record OperationLatency(string Kind, LatencyHistogram Histogram);
 
 /// <summary>One row of summary.csv: a scenario x mechanism x sweep point x kind of operation, over its replications.</summary>
 public sealed record SummaryRow
@@ -311,7 +311,7 @@ public static class Aggregate
     private static SummaryRow Row((string Scenario, int Point, string Mechanism) key, List<RunRecord> reps, int kind, string kindName,
         Dictionary<(string Scenario, int Point, int Replication), RunRecord> baseline)
     {
-        var merged = new LogHistogram();
+        var merged = new LatencyHistogram();
         foreach (var r in reps)
             merged.Merge(r.Latencies[kind].Histogram);
         var (mean, ci) = Statistics.MeanCi95(reps.Where(r => r.Latencies[kind].Histogram.Count > 0).Select(r => r.Latencies[kind].Histogram.Mean / 1e3).ToList());
@@ -394,15 +394,15 @@ public static class Aggregate
     }
 
     /// <summary>Merged latency histogram per group and kind of operation (kinds in the mechanism's order).</summary>
-    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, string Operation, int Cpus, LogHistogram Histogram)> Histograms(IReadOnlyList<RunRecord> records)
+    public static IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, string Operation, int Cpus, LatencyHistogram Histogram)> Histograms(IReadOnlyList<RunRecord> records)
     {
-        var list = new List<((string, int, string), string, int, LogHistogram)>();
+        var list = new List<((string, int, string), string, int, LatencyHistogram)>();
         foreach (var g in Groups(records))
         {
             var first = g.First();
             for (int k = 0; k < first.Latencies.Count; k++)
             {
-                var h = new LogHistogram();
+                var h = new LatencyHistogram();
                 foreach (var r in g)
                     h.Merge(r.Latencies[k].Histogram);
                 list.Add((g.Key, first.Latencies[k].Kind, first.Outcome.Cpus, h));

@@ -60,6 +60,12 @@ public static class ResultWriter
         Text("summary.csv", Csv(w => CsvOutput.WriteSummary(w, summary)));
         Text("histograms.csv", Csv(w => CsvOutput.WriteHistograms(w, records)));
         Text("timeseries.csv", Csv(w => CsvOutput.WriteTimeseries(w, records)));
+        foreach (var (name, bytes) in HlogOutput.Files(records))
+        {
+            Directory.CreateDirectory(Path.Combine(temp, HlogOutput.Folder));
+            File.WriteAllBytes(Path.Combine(temp, HlogOutput.Folder, name), bytes);
+            written.Add(Path.Combine(HlogOutput.Folder, name));
+        }
         var figures = Figures.All(records, summary);
         foreach (var f in figures)
         {

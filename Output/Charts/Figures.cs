@@ -66,7 +66,7 @@ public static class Figures
     private static string Label(SummaryRow r) =>
         r.Assignments.Count == 0 ? $"{r.Cpus} CPUs" : string.Join(", ", r.Assignments.Select(a => $"{a.Key}={a.Value}"));
 
-    private static Figure Cdf(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    private static Figure Cdf(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LatencyHistogram Histogram)> groups)
     {
         var series = new List<Series>();
         foreach (var (key, _, h) in groups)
@@ -101,7 +101,7 @@ public static class Figures
         return new Figure($"cdf_{scenario}_p{index}.svg", chart.Title, $"Cumulative distribution of operation latency at point {index}: {point}.", chart);
     }
 
-    private static Figure Histogram(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LogHistogram Histogram)> groups)
+    private static Figure Histogram(string scenario, int index, string point, IReadOnlyList<((string Scenario, int Point, string Mechanism) Key, int Cpus, LatencyHistogram Histogram)> groups)
     {
         var series = new List<Series>();
         foreach (var (key, _, h) in groups)

@@ -80,7 +80,7 @@ public static class Journal
                 ["min"] = l.Histogram.Min,
                 ["max"] = l.Histogram.Max,
                 ["sum"] = l.Histogram.Sum,
-                ["buckets"] = new JsonArray(l.Histogram.Buckets().Select(b => (JsonNode)new JsonArray(b.Index, b.Count)).ToArray()),
+                ["buckets"] = new JsonArray(l.Histogram.Buckets().Select(b => (JsonNode)new JsonArray(b.Value, b.Count)).ToArray()),
             }).ToArray()),
             ["series"] = new JsonArray(record.Series.Select(s => (JsonNode)new JsonArray(s.Key.Time, s.Key.Metric, s.Value)).ToArray()),
         };
@@ -109,8 +109,8 @@ public static class Journal
             var latencies = o["latencies"]!.AsArray().Select(n =>
             {
                 var lat = n!.AsObject();
-                return new OperationLatency(lat["kind"]!.GetValue<string>(), LogHistogram.FromBuckets(
-                    lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<int>(), b[1]!.GetValue<long>())),
+                return new OperationLatency(lat["kind"]!.GetValue<string>(), LatencyHistogram.FromBuckets(
+                    lat["buckets"]!.AsArray().Select(b => (b![0]!.GetValue<long>(), b[1]!.GetValue<long>())),
                     lat["count"]!.GetValue<long>(), lat["min"]!.GetValue<long>(), lat["max"]!.GetValue<long>(), lat["sum"]!.GetValue<double>()));
             }).ToArray();
             var series = new SortedDictionary<(long Time, string Metric), double>(RunRecord.SeriesOrder);

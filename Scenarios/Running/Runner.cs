@@ -204,7 +204,7 @@ public static class Runner
 
     private sealed class Recorder(IReadOnlyList<string> kinds) : IRunObserver
     {
-        public OperationLatency[] Latencies { get; } = kinds.Select(k => new OperationLatency(k, new LogHistogram())).ToArray();
+        public OperationLatency[] Latencies { get; } = kinds.Select(k => new OperationLatency(k, new LatencyHistogram())).ToArray();
 
         public SortedDictionary<(long Time, string Metric), double> Series { get; } = new(RunRecord.SeriesOrder);
 

@@ -22,11 +22,11 @@ public class IntervalTests
         int trials = 400, covered = 0;
         for (int t = 0; t < trials; t++)
         {
-            var pooled = new LogHistogram();
+            var pooled = new LatencyHistogram();
             var perRep = new List<double>();
             for (int r = 0; r < 5; r++)
             {
-                var h = new LogHistogram();
+                var h = new LatencyHistogram();
                 for (int i = 0; i < 2000; i++)
                     h.Record((long)(Exponential.Sample(rng, 1.0) * 1e6));
                 perRep.Add(h.Percentile(percentile));

@@ -103,6 +103,26 @@ public class OutputTests
     }
 
     [Fact]
+    public void Every_point_mechanism_and_kind_has_an_HdrHistogram_log_that_HdrHistogram_reads_back_with_every_operation()
+    {
+        var dir = Run(2);
+        var summary = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+        var header = summary[0].Split(',');
+        int scenario = Array.IndexOf(header, "scenario"), point = Array.IndexOf(header, "point"), mechanism = Array.IndexOf(header, "mechanism"),
+            operation = Array.IndexOf(header, "operation"), ops = Array.IndexOf(header, "ops"), reps = Array.IndexOf(header, "replications");
+        foreach (var row in summary.Skip(1).Select(l => l.Split(',')))
+        {
+            string path = Path.Combine(dir, "hlog", $"{row[scenario]}_p{row[point]}_{row[mechanism]}_{row[operation]}.hlog");
+            Assert.True(File.Exists(path), path);
+            using var stream = File.OpenRead(path);
+            using var reader = new HdrHistogram.HistogramLogReader(stream);
+            var intervals = reader.ReadHistograms().ToList();
+            Assert.Equal(int.Parse(row[reps], CultureInfo.InvariantCulture), intervals.Count);
+            Assert.Equal(long.Parse(row[ops], CultureInfo.InvariantCulture), intervals.Sum(h => h.TotalCount));
+        }
+    }
+
+    [Fact]
     public void A_result_folder_holds_every_output_and_the_report_embeds_every_chart()
     {
         var dir = Run(2);
