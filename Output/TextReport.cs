@@ -35,6 +35,12 @@ public static class TextReport
                 foreach (var line in Wrap(d))
                     sb.Append(line).Append('\n');
             }
+            var keys = rows.Where(r => r.Scenario == scenario).SelectMany(r => r.Assignments.Select(a => a.Key)).Where(k => k != "machine.cpus").Distinct().ToList();
+            if (keys.Count > 0)
+            {
+                foreach (var line in Wrap($"point: the values of {string.Join(", ", keys)}"))
+                    sb.Append(line).Append('\n');
+            }
             sb.Append('\n');
             sb.Append(Row("point", "design", "CPUs", "p50 us", "p99 us", "loss")).Append('\n');
             sb.Append(Row(new string('-', 18), new string('-', 16), "----", new string('-', 11), new string('-', 11), new string('-', 9))).Append('\n');
@@ -44,6 +50,18 @@ public static class TextReport
                 string design = r.Operation == "op" ? r.Mechanism : $"{r.Mechanism} {r.Operation}";
                 sb.Append(Row(Cut(point, 18), Cut(design, 16), r.Cpus.ToString(CultureInfo.InvariantCulture),
                     Us(r.P50Ns, r.P50Ci95Ns, r.P50Ok), Us(r.P99Ns, r.P99Ci95Ns, r.P99Ok), Loss(r.WorkloadSlowdown, r.WorkloadSlowdownCi95))).Append('\n');
+            }
+            var loops = rows.Where(r => r.Scenario == scenario && r.LoopsPerSPerThread > 0).ToList();
+            if (loops.Count > 0)
+            {
+                // Closed-loop syscall benchmarks: their result is the loop rate, not an operation latency.
+                sb.Append('\n').Append(string.Create(CultureInfo.InvariantCulture, $"{"point",-18} {"design",-16} {"CPUs",4} {"ns/loop",10} {"loops/s/thread",14} {"TLB inval.",10}")).Append('\n');
+                foreach (var r in loops)
+                {
+                    string point = r.Assignments.Count == 0 ? "-" : string.Join(" ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value).DefaultIfEmpty("-"));
+                    sb.Append(string.Create(CultureInfo.InvariantCulture,
+                        $"{Cut(point, 18),-18} {Cut(r.Mechanism, 16),-16} {r.Cpus,4} {r.NsPerLoop,10:0} {r.LoopsPerSPerThread,14:N0} {r.TlbInvalidationShare * 100,9:0.0}%")).Append('\n');
+                }
             }
         }
         return sb.ToString();
@@ -56,6 +74,8 @@ public static class TextReport
 
     private static string Us(double ns, double ci, bool ok)
     {
+        if (double.IsNaN(ns))
+            return "-";
         string text = Fixed(ns / 1000) + (double.IsFinite(ci) && ci > 0 ? "±" + Fixed(ci / 1000) : "");
         return ok ? text : $"[{text}]";
     }

@@ -87,15 +87,15 @@ public sealed record ApicParams : IParameters
     public Duration BroadcastWrite { get; init; } = Duration.FromNanoseconds(29);
 
     /// <summary>Delivery latency to an SMT sibling.</summary>
-    [Param("From the ICR write to the target starting interrupt entry, SMT sibling", Source = "taken equal to same_socket_delivery: no separate figure")]
+    [Param("IPI delivery: from the ICR write to the target starting interrupt entry, SMT sibling", Source = "taken equal to same_socket_delivery: no separate figure")]
     public Duration SmtDelivery { get; init; } = Duration.FromNanoseconds(359);
 
     /// <summary>Delivery latency within a socket.</summary>
-    [Param("From the ICR write to the target starting interrupt entry, same socket", Source = "derived from the Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com): 1436-661 = 775 ns for one remote target, less the initiator's csd_per_target 10 and 1.5 line transfers 60, ICR write 29, interrupt entry 97, the target's queue take and csd read 80, remote INVLPG 100 and csd_lock_wait's read 40 ns")]
+    [Param("IPI delivery: from the ICR write to the target starting interrupt entry, same socket", Source = "derived from the Haswell MADV_DONTNEED loop (lore:20190531063645.4697-1-namit@vmware.com): 1436-661 = 775 ns for one remote target, less the initiator's csd_per_target 10 and 1.5 line transfers 60, ICR write 29, interrupt entry 97, the target's queue take and csd read 80, remote INVLPG 100 and csd_lock_wait's read 40 ns")]
     public Duration SameSocketDelivery { get; init; } = Duration.FromNanoseconds(359);
 
     /// <summary>Delivery latency across sockets.</summary>
-    [Param("From the ICR write to the target starting interrupt entry, across sockets", Source = "same_socket_delivery plus the cross- minus same-socket line transfer (120-40 ns); no direct measurement")]
+    [Param("IPI delivery: from the ICR write to the target starting interrupt entry, across sockets", Source = "same_socket_delivery plus the cross- minus same-socket line transfer (120-40 ns); no direct measurement")]
     public Duration CrossSocketDelivery { get; init; } = Duration.FromNanoseconds(439);
 
     /// <summary>Acknowledgment transfer between SMT siblings.</summary>

@@ -23,7 +23,11 @@ public static class Describe
     {
         if (name == "machine.cpus")
             return "Parameters (scenario key path = default [unit]: description. Source)\n" + CpusLine + "\n";
-        return Exact(name) ?? Search(name!);
+        var exact = Exact(name);
+        // A mechanism comes with the parameters that mention it (static_key: its sites, batching, site rate...).
+        if (exact is not null && name is not null && Registry.Names.Contains(name) && Search(name) is { } related)
+            return exact + "\n" + related;
+        return exact ?? Search(name!);
     }
 
     /// <summary>Every parameter, mechanism and preset line that mentions <paramref name="word"/>, case-insensitively.</summary>

@@ -346,10 +346,12 @@ public static class RunCommand
         foreach (var h in SummaryColumns.Concat(loops ? LoopColumns : []))
             table.AddColumn(h);
         // The point by what it sets (its swept values), not by a bare index.
-        static string Point(SummaryRow r) => r.Assignments.Count == 0 ? "-" : string.Join(" ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value).DefaultIfEmpty(r.Point.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        static string Point(SummaryRow r) => r.Assignments.Count == 0 ? "-" : string.Join(" ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => $"{a.Key.Split('.')[^1]}={a.Value}").DefaultIfEmpty($"point {r.Point}"));
         // A percentile the data cannot support is printed in brackets; "±" gives the 95% half-width over replications.
         static string Pct(double value, double ci, bool ok)
         {
+            if (double.IsNaN(value))
+                return "-";
             string text = CsvOutput.Num(Math.Round(value)) + (double.IsFinite(ci) && ci > 0 ? $" ±{CsvOutput.Num(Math.Round(ci))}" : "");
             return Markup.Escape(ok ? text : $"[{text}]");
         }
