@@ -64,7 +64,9 @@ public static class HtmlReport
         var sb = new StringBuilder("<table><thead><tr>");
         // CPUs has its own column unless machine.cpus is swept (then the swept column says it).
         bool cpusSwept = swept.Contains("machine.cpus");
-        foreach (var h in Enumerable.Repeat("mechanism", 1).Concat(swept).Concat(cpusSwept ? ["reps", "ops"] : ["CPUs", "reps", "ops"]).Concat(["p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "IPIs/s", "full flushes/s", "walk share", "IRQ share", "workload slowdown", "kernel-time slowdown", "4K mappings"]))
+        bool loops = rows.Any(r => r.LoopsPerSPerThread > 0);
+        foreach (var h in Enumerable.Repeat("mechanism", 1).Concat(swept).Concat(cpusSwept ? ["reps", "ops"] : ["CPUs", "reps", "ops"]).Concat(["p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "IPIs/s", "full flushes/s", "walk share", "IRQ share", "workload slowdown", "kernel-time slowdown", "4K mappings"])
+            .Concat(loops ? ["ns/loop", "loops/s/thread", "TLB invalidation share"] : []))
             sb.Append(CultureInfo.InvariantCulture, $"<th class=\"{(h == "mechanism" || swept.Contains(h) ? "l" : "")}\">{WebUtility.HtmlEncode(h)}</th>");
         sb.Append("</tr></thead><tbody>\n");
         foreach (var r in rows)
@@ -83,6 +85,11 @@ public static class HtmlReport
             sb.Append(Cell(r.WorkloadSlowdown, r.WorkloadSlowdownCi95, true, x: true));
             sb.Append(Cell(r.KernelTimeSlowdown, r.KernelTimeSlowdownCi95, true, x: true));
             sb.Append(CultureInfo.InvariantCulture, $"<td>{WebUtility.HtmlEncode(G(r.DirectMap4K))}</td>");
+            if (loops)
+            {
+                foreach (var v in new[] { G(r.NsPerLoop), G(r.LoopsPerSPerThread), P(r.TlbInvalidationShare) })
+                    sb.Append(CultureInfo.InvariantCulture, $"<td>{WebUtility.HtmlEncode(v)}</td>");
+            }
             sb.Append("</tr>\n");
         }
         return sb.Append("</tbody></table>").ToString();
