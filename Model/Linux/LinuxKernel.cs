@@ -14,6 +14,20 @@ public sealed partial class LinuxKernel
 {
     private readonly Dictionary<(int Cpu, int Mm), long> _cpuTlbGen = [];
     private readonly CallFunction _doFlushTlbAll;
+    private readonly Dictionary<(long Pages, PageSize MappedBy), CallFunction> _kernelRangeFunctions = [];
+    private FlushInfo?[] _flushInfo = [];
+
+    /// <summary>The arguments of a flush_tlb_mm_range round (the kernel's per-CPU flush_tlb_info), with its call function.</summary>
+    private sealed class FlushInfo
+    {
+        public FlushInfo(LinuxKernel kernel) => Function = cpu => kernel.FlushTlbFunc(cpu, Mm!, Gen, Pages);
+
+        public AddressSpace? Mm;
+        public long Gen;
+        public long Pages;
+
+        public CallFunction Function { get; }
+    }
 
     /// <summary>Boots the kernel's flush machinery on <paramref name="machine"/>.</summary>
     public LinuxKernel(Machine machine, KernelParams parameters)
@@ -30,6 +44,7 @@ public sealed partial class LinuxKernel
         _doFlushTlbAll = DoFlushTlbAll;
         VmapPurgeLock = new Resource(machine.Simulation, 1);
         Current = new TaskStruct?[machine.Cpus.Count];
+        _flushInfo = new FlushInfo?[machine.Cpus.Count];
         Vmalloc = new VmallocSpace(VmallocSpace.LazyMax(parameters.LazyVmapBytes.Bytes, machine.Cpus.Count));
     }
 
@@ -102,7 +117,12 @@ public sealed partial class LinuxKernel
                 yield return e;
             yield break;
         }
-        CallFunction func = cpu => FlushTlbFunc(cpu, mm, gen, full ? -1 : pages);
+        // flush_tlb_info: one per initiating CPU, reused (the round ends before this CPU can start another).
+        var info = _flushInfo[me.Id] ??= new FlushInfo(this);
+        info.Mm = mm;
+        info.Gen = gen;
+        info.Pages = full ? -1 : pages;
+        var func = info.Function;
         if (targets.Count == 0)
         {
             if (local)
@@ -152,7 +172,9 @@ public sealed partial class LinuxKernel
             return FlushTlbAll(me);
         if (Params.Policy is FlushPolicy.Broadcast or FlushPolicy.Rar)
             return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
-        return OnEachCpuMask(me, Machine.OthersOf(me), cpu => FlushTlbOneKernel(cpu, pages, mappedBy), runLocal: true);
+        if (!_kernelRangeFunctions.TryGetValue((pages, mappedBy), out var func))
+            _kernelRangeFunctions[(pages, mappedBy)] = func = cpu => FlushTlbOneKernel(cpu, pages, mappedBy);
+        return OnEachCpuMask(me, Machine.OthersOf(me), func, runLocal: true);
     }
 
     /// <summary>flush_tlb_all: a global flush (__flush_tlb_all) on every online CPU, idle ones included.</summary>
