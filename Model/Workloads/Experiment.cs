@@ -26,8 +26,14 @@ public sealed record RunSpec
     /// <summary>The operation generator.</summary>
     public required OperationParams Operations { get; init; }
 
-    /// <summary>The mechanism's registered name.</summary>
+    /// <summary>The mechanism's name in results (a design's name, or the label of an entry with its own options).</summary>
     public required string Mechanism { get; init; }
+
+    /// <summary>Makes a fresh mechanism for the run; without one, the C# design class called <see cref="Mechanism"/>.</summary>
+    public Func<IMechanism>? Design { get; init; }
+
+    /// <summary>A fresh mechanism for the run.</summary>
+    public IMechanism CreateMechanism() => Design?.Invoke() ?? Registry.Create(Mechanism);
 
     /// <summary>"analytic" or "trace".</summary>
     public string TlbModel { get; init; } = "analytic";
@@ -169,7 +175,7 @@ public static class Experiment
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(observer);
-        var mechanism = Registry.Create(spec.Mechanism);
+        var mechanism = spec.CreateMechanism();
         var kernelParams = mechanism.Adjust(spec.Kernel);
         var sim = new Simulation(spec.Seed) { Cancellation = cancel };
         started?.Invoke(sim);

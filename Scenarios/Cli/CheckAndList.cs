@@ -67,7 +67,7 @@ public static class CheckAndList
             {
                 string assignments = p.Assignments.Count == 0 ? "(no sweep)" : string.Join(", ", p.Assignments.Select(a => $"{a.Key}={a.Value}"));
                 sb.WriteLine($"  point {p.Index}: {assignments} -> {p.Settings.Machine.Topology.Cpus} CPUs");
-                runs += (long)(p.Settings.Mechanisms.Count + (p.Settings.Mechanisms.Contains("baseline") ? 0 : 1)) * p.Settings.Replications;
+                runs += (long)p.Settings.RunMechanisms.Count * p.Settings.Replications;
             }
         }
         long most = Running.Runner.MaxRuns(loaded);
@@ -97,7 +97,7 @@ public static class CheckAndList
         foreach (var p in file.Scenarios.SelectMany(s => s.Points))
         {
             var st = p.Settings;
-            long mechanisms = st.Mechanisms.Count + (st.Mechanisms.Contains("baseline") ? 0 : 1);
+            long mechanisms = st.RunMechanisms.Count;
             cpuSeconds += mechanisms * st.Replications * (st.Duration + st.Warmup).TotalSeconds * st.Machine.Topology.Cpus;
         }
         double wall = cpuSeconds / SimulatedCpuSecondsPerWallSecond;

@@ -377,7 +377,7 @@ public static class RunCommand
     private static double EstimatedWallSeconds(ScenarioFile file, int jobs)
     {
         double cpuSeconds = file.Scenarios.SelectMany(s => s.Points).Sum(p =>
-            (p.Settings.Mechanisms.Count + (p.Settings.Mechanisms.Contains("baseline") ? 0 : 1)) * p.Settings.Replications
+            p.Settings.RunMechanisms.Count * p.Settings.Replications
             * (p.Settings.Duration + p.Settings.Warmup).TotalSeconds * p.Settings.Machine.Topology.Cpus);
         return cpuSeconds / CheckAndList.SimulatedCpuSecondsPerWallSecond / Math.Max(1, jobs);
     }

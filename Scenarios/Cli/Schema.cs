@@ -56,6 +56,7 @@ public static class Schema
                         ["workload"] = new JsonObject { ["type"] = "object", ["additionalProperties"] = Section(typeof(WorkloadParams), topLevel: false) },
                     },
                 },
+                ["designs"] = DesignsSchema(),
                 ["scenarios"] = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = scenario },
             },
         };
@@ -98,17 +99,66 @@ public static class Schema
             o["type"] = "boolean";
         else if (t.IsEnum)
             o["enum"] = new JsonArray(ParamReflection.EnumNames(t).Select(n => (JsonNode)n).ToArray());
-        else if (t == typeof(IReadOnlyList<string>))
+        else if (t == typeof(IReadOnlyList<string>) || t == typeof(IReadOnlyList<MechanismChoice>))
             o["type"] = "array";
         else if (p.IsRecordList)
             o["type"] = "array";
         else
             o["type"] = "string";
-        if (t == typeof(IReadOnlyList<string>))
-            o["items"] = new JsonObject { ["enum"] = new JsonArray(Registry.Names.Select(n => (JsonNode)n).ToArray()) };
+        if (t == typeof(IReadOnlyList<MechanismChoice>))
+        {
+            o["items"] = new JsonObject
+            {
+                ["oneOf"] = new JsonArray(
+                    new JsonObject { ["type"] = "string", ["examples"] = new JsonArray(Designs.Builtin.Names.Select(n => (JsonNode)n).ToArray()) },
+                    new JsonObject
+                    {
+                        ["type"] = "object",
+                        ["required"] = new JsonArray("name"),
+                        ["description"] = "A design with its own options: name, label, mechanism parameters (as under mechanism) and the design's params",
+                        ["properties"] = new JsonObject { ["name"] = new JsonObject { ["type"] = "string" }, ["label"] = new JsonObject { ["type"] = "string", ["pattern"] = "^[A-Za-z0-9_.-]+$" } },
+                    }),
+            };
+        }
         if (p.IsRecordList)
             o["items"] = Section(t.GetGenericArguments()[0], false);
         return o;
+    }
+
+    /// <summary>The file's designs: each a name mapped to its steps, every step a primitive or a block.</summary>
+    private static JsonObject DesignsSchema()
+    {
+        var step = new JsonObject
+        {
+            ["description"] = "A primitive ('- write') or one primitive or block with its arguments ('- set_memory_ro: {pages: 1}'); tlbsim describe primitives lists them",
+            ["oneOf"] = new JsonArray(
+                new JsonObject { ["type"] = "string", ["enum"] = new JsonArray(TlbSim.Model.Mechanisms.Sequences.Primitives.All.Select(p => (JsonNode)p.Name).ToArray()) },
+                new JsonObject
+                {
+                    ["type"] = "object",
+                    ["minProperties"] = 1,
+                    ["maxProperties"] = 1,
+                    ["propertyNames"] = new JsonObject { ["enum"] = new JsonArray(DesignLoader.StepNames.Select(n => (JsonNode)n).ToArray()) },
+                }),
+        };
+        return new JsonObject
+        {
+            ["type"] = "object",
+            ["description"] = "Designs written as sequences of the kernel's primitives, used in mechanisms like the built-in ones",
+            ["additionalProperties"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["required"] = new JsonArray("steps"),
+                ["additionalProperties"] = false,
+                ["properties"] = new JsonObject
+                {
+                    ["description"] = new JsonObject { ["type"] = "string" },
+                    ["params"] = new JsonObject { ["type"] = "object", ["additionalProperties"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 } },
+                    ["hooks"] = new JsonObject { ["type"] = "array", ["items"] = new JsonObject { ["enum"] = new JsonArray(TlbSim.Model.Mechanisms.Sequences.Primitives.Hooks.Keys.Select(k => (JsonNode)k).ToArray()) } },
+                    ["steps"] = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = step },
+                },
+            },
+        };
     }
 
     private static void Pattern(JsonObject o, string pattern, string example)

@@ -16,12 +16,15 @@ public sealed class Binder
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
     private readonly IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>> _userPresets;
     private readonly Stack<string> _presetChain = new();
+    private readonly Designs _designs;
+    private SettingNode? _mechanismsNode;
 
-    /// <summary>Creates a binder that adds its errors to <paramref name="errors"/>.</summary>
-    public Binder(List<ScenarioError> errors, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>>? userPresets = null)
+    /// <summary>Creates a binder that adds its errors to <paramref name="errors"/>; <paramref name="designs"/> are the designs the file can name.</summary>
+    public Binder(List<ScenarioError> errors, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>>? userPresets = null, Designs? designs = null)
     {
         _errors = errors;
         _userPresets = userPresets ?? new Dictionary<string, IReadOnlyDictionary<string, SettingNode>>();
+        _designs = designs ?? Designs.Builtin;
     }
 
     /// <summary>Preset kinds a file can define, and the sections they apply to.</summary>
@@ -35,7 +38,9 @@ public sealed class Binder
     public ScenarioSettings BindScenario(SettingNode node, string path)
     {
         ArgumentNullException.ThrowIfNull(node);
+        _mechanismsNode = null;
         var settings = (ScenarioSettings)BindRecord(typeof(ScenarioSettings), new ScenarioSettings(), node, path);
+        settings = settings with { Mechanisms = Choices(_mechanismsNode, Check.Join(path, "mechanisms"), settings.Mechanism, node.Location) };
         foreach (var message in settings.Validate(path))
             _errors.Add(Locate(message, node.Location));
         return settings;
@@ -96,6 +101,11 @@ public sealed class Binder
                 array.SetValue(BindRecord(element, Activator.CreateInstance(element)!, node.Sequence[i], $"{path}[{i}]"), i);
             return array;
         }
+        if (info.Type == typeof(IReadOnlyList<MechanismChoice>))
+        {
+            _mechanismsNode = node; // resolved once the scenario's mechanism section is bound
+            return null;
+        }
         if (info.Type == typeof(IReadOnlyList<string>))
         {
             var items = node.Sequence ?? (node.Scalar is not null ? [node] : null);
@@ -125,6 +135,111 @@ public sealed class Binder
         if (error is not null)
             _errors.Add(new ScenarioError(node.Location, path, error));
         return value;
+    }
+
+    /// <summary>
+    /// The mechanisms list: each entry a design name, or a mapping {name, label, options} whose options
+    /// (mechanism parameters and the design's own parameters) apply to that entry alone.
+    /// </summary>
+    private List<MechanismChoice> Choices(SettingNode? node, string path, Model.Mechanisms.MechanismParams options, SourceLocation fallback)
+    {
+        var choices = new List<MechanismChoice>();
+        var items = node is null ? [SettingNode.FromScalar("baseline", fallback)] : node.Sequence ?? (node.Scalar is not null ? [node] : null);
+        if (items is null || items.Count == 0)
+        {
+            _errors.Add(new ScenarioError(node?.Location ?? fallback, path, "needs at least one design"));
+            return choices;
+        }
+        var labels = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
+        for (int i = 0; i < items.Count; i++)
+        {
+            var item = items[i];
+            string at = $"{path}[{i}]";
+            if (Choice(item, at, options) is not { } choice)
+                continue;
+            if (labels.TryGetValue(choice.Label, out var first))
+            {
+                _errors.Add(new ScenarioError(item.Location, at, $"'{choice.Label}' is listed twice (first at {first}); give one a label"));
+                continue;
+            }
+            labels[choice.Label] = item.Location;
+            choices.Add(choice);
+        }
+        return choices;
+    }
+
+    private MechanismChoice? Choice(SettingNode item, string path, Model.Mechanisms.MechanismParams options)
+    {
+        string UnknownDesign(string name) =>
+            $"unknown design '{name}'{Suggest.DidYouMean(name, _designs.Names)}; known: {string.Join(", ", _designs.Names)} (or define it under the file's designs)";
+        if (item.Scalar is { } scalar)
+        {
+            string name = scalar.Trim();
+            if (!_designs.Contains(name))
+            {
+                _errors.Add(new ScenarioError(item.Location, path, UnknownDesign(name)));
+                return null;
+            }
+            return new MechanismChoice(name, name, options, new Dictionary<string, long>(), _designs);
+        }
+        if (item.Map is null)
+        {
+            _errors.Add(new ScenarioError(item.Location, path, "expected a design name or {name: design, option: value, ...}"));
+            return null;
+        }
+        var work = item.Clone();
+        var nameNode = work.Take("name");
+        var labelNode = work.Take("label");
+        string design = nameNode?.Scalar?.Trim() ?? "";
+        if (nameNode is null)
+        {
+            _errors.Add(new ScenarioError(item.Location, $"{path}.name", "an entry with options names its design: {name: prlist, prlist_grouping: per_node}"));
+            return null;
+        }
+        if (!_designs.Contains(design))
+        {
+            _errors.Add(new ScenarioError(nameNode.Location, $"{path}.name", UnknownDesign(design)));
+            return null;
+        }
+        var own = _designs.Sequence(design)?.Params ?? new Dictionary<string, long>();
+        var designParams = new Dictionary<string, long>(StringComparer.Ordinal);
+        var mechanismNode = SettingNode.EmptyMap(item.Location);
+        var written = new List<KeyValuePair<string, string>>();
+        foreach (var (key, value) in work.Map!)
+        {
+            written.Add(new(key, value.Scalar?.Trim() ?? ""));
+            if (own.ContainsKey(key))
+            {
+                if (long.TryParse(value.Scalar, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long v) && v >= 0 && v <= DesignLoader.MaxCount)
+                    designParams[key] = v;
+                else
+                    _errors.Add(new ScenarioError(value.Location, $"{path}.{key}", $"expected a whole number from 0 to {DesignLoader.MaxCount:N0}"));
+            }
+            else if (DesignLoader.MechanismKeys.ContainsKey(key))
+            {
+                mechanismNode.Map!.Add(new(key, value));
+            }
+            else
+            {
+                _errors.Add(new ScenarioError(value.KeyLocation, $"{path}.{key}",
+                    $"unknown option '{key}'{Suggest.DidYouMean(key, own.Keys.Concat(DesignLoader.MechanismKeys.Keys).Concat(["name", "label"]))}; an entry takes name, label, mechanism parameters{(own.Count > 0 ? $" and {design}'s params ({string.Join(", ", own.Keys)})" : "")}"));
+            }
+        }
+        var bound = mechanismNode.Map!.Count == 0 ? options : (Model.Mechanisms.MechanismParams)BindRecord(typeof(Model.Mechanisms.MechanismParams), options, mechanismNode, $"{path}");
+        foreach (var message in bound.Validate(path))
+            _errors.Add(Locate(message, item.Location));
+        string label = labelNode?.Scalar?.Trim() ?? string.Join("_", new[] { design }.Concat(written.Select(w => w.Value)));
+        if (label.Length == 0 || !label.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+        {
+            _errors.Add(new ScenarioError(labelNode?.Location ?? item.Location, $"{path}.label", $"'{label}' may hold only letters, digits, '_', '-' and '.' (it names CSV rows); give a label"));
+            return null;
+        }
+        if (label == "baseline" && (design != "baseline" || written.Count > 0))
+        {
+            _errors.Add(new ScenarioError(labelNode?.Location ?? item.Location, $"{path}.label", "'baseline' names the reference every slowdown is relative to: the baseline design with the scenario's options"));
+            return null;
+        }
+        return new MechanismChoice(label, design, bound, designParams, _designs) { Options = written };
     }
 
     private static string? PresetKind(Type type) => PresetKinds.FirstOrDefault(kv => kv.Value == type).Key;

@@ -21,7 +21,14 @@ public sealed record Scenario(string Name, IReadOnlyList<SweepAxis> Axes, IReadO
 }
 
 /// <summary>A loaded scenario file.</summary>
-public sealed record ScenarioFile(string Path, IReadOnlyList<Scenario> Scenarios);
+public sealed record ScenarioFile(string Path, IReadOnlyList<Scenario> Scenarios)
+{
+    /// <summary>The file's own designs as written (for resolved.yaml), or null.</summary>
+    public SettingNode? DesignsSource { get; init; }
+
+    /// <summary>The designs the file can name: the built-in ones and its own.</summary>
+    public Designs Designs { get; init; } = Designs.Builtin;
+}
 
 /// <summary>
 /// Loads scenario files strictly: every error (syntax, unknown key, wrong type, bad unit, out-of-range
@@ -30,7 +37,7 @@ public sealed record ScenarioFile(string Path, IReadOnlyList<Scenario> Scenarios
 /// </summary>
 public static class ScenarioLoader
 {
-    private static readonly string[] TopKeys = ["defaults", "presets", "scenarios"];
+    private static readonly string[] TopKeys = ["defaults", "presets", "designs", "scenarios"];
     private const int MaxPoints = 100_000;
 
     /// <summary>Reads and loads <paramref name="path"/>, applying --set overrides to every scenario.</summary>
@@ -129,6 +136,8 @@ public static class ScenarioLoader
                 errors.Add(new ScenarioError(node.KeyLocation, key, $"unknown key '{key}'{Suggest.DidYouMean(key, TopKeys)}; a scenario file has {string.Join(", ", TopKeys)}"));
         }
         var presets = ReadPresets(root.Get("presets"), errors);
+        var designsNode = root.Get("designs");
+        var designs = Designs.Builtin.With(DesignLoader.Read(designsNode, "designs", Designs.Builtin.Contains, errors));
         var defaults = root.Get("defaults") ?? SettingNode.EmptyMap(root.Location);
         if (defaults.Map is null)
         {
@@ -154,7 +163,7 @@ public static class ScenarioLoader
             var names = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
             for (int i = 0; i < list.Sequence.Count; i++)
             {
-                var s = LoadScenario(list.Sequence[i], $"scenarios[{i}]", defaults, overrides, presets, names, errors);
+                var s = LoadScenario(list.Sequence[i], $"scenarios[{i}]", defaults, overrides, presets, designs, names, errors);
                 if (s is not null)
                     scenarios.Add(s);
             }
@@ -162,11 +171,11 @@ public static class ScenarioLoader
         var distinct = errors.Distinct().OrderBy(e => e.Location.Line == 0 ? int.MaxValue : e.Location.Line).ThenBy(e => e.Location.Column).ToList();
         if (distinct.Count > 0)
             throw new ScenarioException(distinct);
-        return new ScenarioFile(file, scenarios);
+        return new ScenarioFile(file, scenarios) { DesignsSource = designsNode, Designs = designs };
     }
 
     private static Scenario? LoadScenario(SettingNode node, string path, SettingNode defaults, IReadOnlyList<(string Path, SettingNode Value)> overrides,
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>> presets, Dictionary<string, SourceLocation> names, List<ScenarioError> errors)
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>> presets, Designs designs, Dictionary<string, SourceLocation> names, List<ScenarioError> errors)
     {
         if (node.Map is null)
         {
@@ -218,7 +227,7 @@ public static class ScenarioLoader
                 if (pointNode.SetPath(axisPath, SettingNode.FromScalar(value, at)) is { } blocked)
                     errors.Add(new ScenarioError(at, axisPath, $"'{blocked}' holds a single value in this scenario, so '{axisPath}' cannot be swept; write {blocked} as a mapping"));
             }
-            var binder = new Binder(errors, presets);
+            var binder = new Binder(errors, presets, designs);
             var settings = binder.BindScenario(pointNode, "");
             points.Add(new SweepPoint(points.Count, assignment.Select(a => new KeyValuePair<string, string>(a.Path, a.Value)).ToArray(), settings));
         }

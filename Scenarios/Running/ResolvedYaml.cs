@@ -15,6 +15,8 @@ public static class ResolvedYaml
         ArgumentNullException.ThrowIfNull(file);
         var sb = new StringBuilder();
         sb.Append("# Resolved by tlbsim from ").Append(Path.GetFileName(file.Path)).Append(": every parameter as run.\n");
+        if (file.DesignsSource is { } designs)
+            sb.Append("designs: ").Append(FlowNode(designs)).Append('\n');
         sb.Append("scenarios:\n");
         foreach (var s in file.Scenarios.Where(s => only is not { Count: > 0 } || only.Contains(s.Name)))
         {
@@ -114,6 +116,10 @@ public static class ResolvedYaml
                     sb.Append(pad).Append("  - ").Append(FlowRecord(item)).Append('\n');
                 }
             }
+            else if (value is IReadOnlyList<MechanismChoice> choices)
+            {
+                sb.Append(pad).Append(p.Key).Append(": [").Append(string.Join(", ", choices.Select(Choice))).Append("]\n");
+            }
             else if (value is IReadOnlyList<string> list)
             {
                 sb.Append(pad).Append(p.Key).Append(": [").Append(string.Join(", ", list.Select(Quote))).Append("]\n");
@@ -133,9 +139,16 @@ public static class ResolvedYaml
             return $"{f.Key}: {(f.IsSection ? FlowRecord(value!) : Quote(ParamReflection.Format(value)))}";
         })) + "}";
 
-    /// <summary>A mapping node as one flow mapping.</summary>
+    /// <summary>A node in flow style: mappings and lists nested as written.</summary>
     private static string FlowNode(SettingNode node) =>
-        "{" + string.Join(", ", node.Map!.Select(kv => $"{kv.Key}: {(kv.Value.Map is not null ? FlowNode(kv.Value) : Quote(kv.Value.Scalar ?? ""))}")) + "}";
+        node.Map is not null ? "{" + string.Join(", ", node.Map.Select(kv => $"{Quote(kv.Key)}: {FlowNode(kv.Value)}")) + "}"
+        : node.Sequence is not null ? "[" + string.Join(", ", node.Sequence.Select(FlowNode)) + "]"
+        : Quote(node.Scalar ?? "");
+
+    /// <summary>A mechanisms entry: its name, or {name, label, options} when it has options.</summary>
+    private static string Choice(MechanismChoice c) =>
+        c.Options.Count == 0 && c.Label == c.Design ? Quote(c.Label)
+        : "{" + string.Join(", ", new[] { $"name: {Quote(c.Design)}", $"label: {Quote(c.Label)}" }.Concat(c.Options.Select(o => $"{Quote(o.Key)}: {Quote(o.Value)}"))) + "}";
 
     private static string Quote(string s)
     {

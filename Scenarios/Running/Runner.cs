@@ -108,8 +108,7 @@ public static class Runner
             foreach (var point in scenario.Points)
             {
                 var s = point.Settings;
-                var mechanisms = s.Mechanisms.Contains("baseline") ? s.Mechanisms.OrderBy(m => m == "baseline" ? 0 : 1).ToList() : ["baseline", .. s.Mechanisms];
-                foreach (var mechanism in mechanisms)
+                foreach (var mechanism in s.RunMechanisms)
                 {
                     if (included)
                         yield return new Group(scenario, point, ordinal, mechanism, checked(groupIndex * stride));
@@ -132,14 +131,14 @@ public static class Runner
         foreach (var p in file.Scenarios.SelectMany(s => s.Points))
         {
             var s = p.Settings;
-            long mechanisms = s.Mechanisms.Count + (s.Mechanisms.Contains("baseline") ? 0 : 1);
+            long mechanisms = s.RunMechanisms.Count;
             int reps = replications ?? s.Replications;
             runs += mechanisms * (s.Precision.RelativeCi95 > 0 ? Math.Max(reps, s.Precision.MaxReplications) : reps);
         }
         return runs;
     }
 
-    private sealed record Group(Scenario Scenario, SweepPoint Point, int PointOrdinal, string Mechanism, int FirstOrder);
+    private sealed record Group(Scenario Scenario, SweepPoint Point, int PointOrdinal, MechanismChoice Mechanism, int FirstOrder);
 
     private static RunUnit Unit(Group g, int r, long? seed, bool check)
     {
@@ -149,9 +148,10 @@ public static class Runner
             Machine = s.Machine,
             Kernel = s.Kernel,
             Workload = s.Workload,
-            MechanismParams = s.Mechanism,
+            MechanismParams = g.Mechanism.Params,
             Operations = s.Operations,
-            Mechanism = g.Mechanism,
+            Mechanism = g.Mechanism.Label,
+            Design = g.Mechanism.Create,
             TlbModel = ParamReflection.Format(s.TlbModel),
             Duration = s.Duration,
             Warmup = s.Warmup,
@@ -159,14 +159,14 @@ public static class Runner
             SampleInterval = s.SampleInterval,
             Check = check,
         };
-        return new RunUnit(g.FirstOrder + r, g.PointOrdinal, g.Scenario, g.Point, g.Mechanism, r, spec);
+        return new RunUnit(g.FirstOrder + r, g.PointOrdinal, g.Scenario, g.Point, g.Mechanism.Label, r, spec);
     }
 
     /// <summary>Runs one unit and records what it measured.</summary>
     public static RunRecord Execute(RunUnit unit, RunProgress? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(unit);
-        var observer = new Recorder(Registry.Create(unit.Mechanism).OperationKinds);
+        var observer = new Recorder(unit.Spec.CreateMechanism().OperationKinds);
         var outcome = Experiment.Run(unit.Spec, observer, progress is null ? null : sim => progress.Started(unit, sim), cancel);
         progress?.Finished(unit);
         return new RunRecord

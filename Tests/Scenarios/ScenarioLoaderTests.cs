@@ -40,7 +40,7 @@ public class ScenarioLoaderTests
         Assert.Equal(Duration.Parse("5ms"), p.Duration);
         Assert.Equal(4000, p.Operations.Rate);
         Assert.Equal(1.0, p.Workload.BusyFraction);
-        Assert.Equal(["baseline", "xpfo"], p.Mechanisms);
+        Assert.Equal(["baseline", "xpfo"], p.Mechanisms.Select(m => m.Label));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class ScenarioLoaderTests
     [InlineData("scenarios:\n  - name: x\n    duration: 0s\n", "bad.yaml:3:15", "duration: must be greater than zero")]
     [InlineData("scenarios:\n  - name: x\n    sweep: {operations.rate: []}\n", "bad.yaml:3:30", "empty sweep")]
     [InlineData("scenarios:\n  - name: x\n    workload: {preset: kernel_bild}\n", "bad.yaml:3:24", "unknown workload preset 'kernel_bild' (did you mean 'kernel_build'?)")]
-    [InlineData("scenarios:\n  - name: x\n    mechanisms: [tempory_mm]\n", "bad.yaml:3:17", "unknown mechanism 'tempory_mm' (did you mean 'temporary_mm'?)")]
+    [InlineData("scenarios:\n  - name: x\n    mechanisms: [tempory_mm]\n", "bad.yaml:3:18", "unknown design 'tempory_mm' (did you mean 'temporary_mm'?)")]
     [InlineData("scenarios:\n  - name: x\n    machine: {cpus: 0}\n", "bad.yaml:3:21", "0 CPUs cannot be laid out")]
     [InlineData("scenarios:\n  - name: x\n    machine: {cpus: 100000}\n", "bad.yaml:3:21", "tlbsim models at most 4096")]
     [InlineData("scenarios:\n  - name: x\n    operations: {rate: NaN}\n", "bad.yaml:3:24", "is not a finite number")]
