@@ -60,6 +60,7 @@ public static class Product
         MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
         Operations = new OperationParams { Rate = 2000, Initiators = 1 },
         Mechanism = mechanism,
+        Design = () => TlbSim.Scenarios.Loading.Designs.Builtin.Create(mechanism),
         Duration = Duration.FromMilliseconds(ms),
         Warmup = Duration.FromMilliseconds(1),
         Seed = 1,

@@ -15,15 +15,18 @@ public static class KernelBuildCalibration
     /// <summary>The published kernel-build slowdown with XPFO and immediate global flushes.</summary>
     public const double Published = 2.61;
 
-    /// <summary>XPFO's kernel-time slowdown of kernel_build for one seed (200 ms measured after 5 ms warm-up).</summary>
+    /// <summary>
+    /// XPFO's kernel-time slowdown of kernel_build for one seed (200 ms measured after 5 ms warm-up), against
+    /// <paramref name="baseline"/> (the shipped baseline design, which the caller's design catalog makes).
+    /// </summary>
     /// <remarks>How the input was set: scan <paramref name="transitionRate"/> (default: the preset's) and interpolate.</remarks>
-    public static double XpfoSlowdown(long seed, bool check = false, double? transitionRate = null)
+    public static double XpfoSlowdown(Func<IMechanism> baseline, long seed, bool check = false, double? transitionRate = null)
     {
         var workload = WorkloadPresets.KernelBuild with { PageTransitionRate = transitionRate ?? WorkloadPresets.KernelBuild.PageTransitionRate };
-        return KernelTimePerWork("xpfo", seed, check, workload) / KernelTimePerWork("baseline", seed, check, workload);
+        return KernelTimePerWork("xpfo", () => new Xpfo(), seed, check, workload) / KernelTimePerWork("baseline", baseline, seed, check, workload);
     }
 
-    private static double KernelTimePerWork(string mechanism, long seed, bool check, WorkloadParams workload) => Experiment.Run(new RunSpec
+    private static double KernelTimePerWork(string mechanism, Func<IMechanism> design, long seed, bool check, WorkloadParams workload) => Experiment.Run(new RunSpec
     {
         Machine = MachinePresets.IvyBridgeDesktop,
         Kernel = new KernelParams(),
@@ -31,6 +34,7 @@ public static class KernelBuildCalibration
         MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
         Operations = new OperationParams(),
         Mechanism = mechanism,
+        Design = design,
         Duration = Duration.FromMilliseconds(200),
         Warmup = Duration.FromMilliseconds(5),
         Seed = seed,

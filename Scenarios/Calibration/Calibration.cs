@@ -6,6 +6,7 @@ using TlbSim.Model.Mechanisms;
 using TlbSim.Model.Memory;
 using TlbSim.Model.Units;
 using TlbSim.Model.Workloads;
+using TlbSim.Scenarios.Loading;
 
 namespace TlbSim.Scenarios.Calibration;
 
@@ -187,7 +188,7 @@ public static class CalibrationTable
         /// <summary>The <paramref name="q"/> quantile of sorted <paramref name="sorted"/> (nearest rank).</summary>
         public static double Quantile(double[] sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelBuildCalibration.XpfoSlowdown(s));
+        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelBuildCalibration.XpfoSlowdown(() => Designs.Builtin.Create("baseline"), s));
 
         public static double XpfoDirectMap4kShare()
         {

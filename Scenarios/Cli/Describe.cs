@@ -1,6 +1,6 @@
 using System.Text;
 using TlbSim.Model.Hardware;
-using TlbSim.Model.Mechanisms;
+using TlbSim.Model.Mechanisms.Sequences;
 using TlbSim.Model.Workloads;
 using TlbSim.Scenarios.Loading;
 
@@ -9,7 +9,8 @@ namespace TlbSim.Scenarios.Cli;
 /// <summary>
 /// <c>tlbsim describe [NAME]</c>: every parameter (default, unit, description, source), mechanism and preset,
 /// printed from the declarations themselves. NAME narrows it to a section ("machine.tlb"), a parameter
-/// ("kernel.policy"), a mechanism ("xpfo") or a preset ("kernel_build").
+/// ("kernel.policy"), a design ("xpfo"), a primitive of design sequences ("set_memory_ro", or
+/// "primitives" for all of them) or a preset ("kernel_build").
 /// </summary>
 public static class Describe
 {
@@ -25,7 +26,7 @@ public static class Describe
             return "Parameters (scenario key path = default [unit]: description. Source)\n" + CpusLine + "\n";
         var exact = Exact(name);
         // A mechanism comes with the parameters that mention it (static_key: its sites, batching, site rate...).
-        if (exact is not null && name is not null && Registry.Names.Contains(name) && Search(name) is { } related)
+        if (exact is not null && name is not null && Designs.Builtin.Contains(name) && Search(name) is { } related)
             return exact + "\n" + related;
         return exact ?? Search(name!);
     }
@@ -58,12 +59,37 @@ public static class Describe
             sb.WriteLine(CpusLine);
             sb.WriteLine();
         }
-        var mechanisms = Registry.Names.Where(m => name is null || name == "mechanisms" || m == name).ToList();
+        var designs = Designs.Builtin;
+        var mechanisms = designs.Names.Where(m => name is null || name is "mechanisms" or "designs" || m == name).ToList();
         if (mechanisms.Count > 0)
         {
-            sb.WriteLine("Mechanisms (name: kernel path)");
+            sb.WriteLine("Designs (name [where defined]: kernel path)");
             foreach (var m in mechanisms)
-                sb.WriteLine($"  {m}: {Registry.Create(m).KernelPath}");
+            {
+                sb.WriteLine($"  {m} [{(designs.Sequence(m) is null ? "C# class" : "designs.yaml")}]: {designs.KernelPath(m)}");
+                if (name == m && designs.Sequence(m) is { Description.Length: > 0 } sequence)
+                    sb.WriteLine($"    {sequence.Description}");
+            }
+            sb.WriteLine();
+            any = true;
+        }
+        var primitives = Primitives.All.Where(p => name is null || name == "primitives" || p.Name == name).ToList();
+        if (primitives.Count > 0 || name is null || name == "primitives")
+        {
+            sb.WriteLine("Primitives of design sequences (name(arguments = default) -> kernel function: what it does. Costs)");
+            foreach (var p in primitives)
+            {
+                string args = string.Join(", ", p.Args.Select(a => $"{a.Name} = {a.Default}{(a.Choices is null ? "" : $" ({string.Join("|", a.Choices)})")}"));
+                sb.WriteLine($"  {p.Name}({args}) -> {p.KernelFunction}: {p.Description}. Costs: {p.Costs}");
+            }
+            if (name is null || name == "primitives")
+            {
+                sb.WriteLine("  Blocks: repeat {times, steps}; every {n, steps} (the nth, 2nth... call); once [steps] (first call only); when {param, is, steps, else} (a mechanism option or design param);");
+                sb.WriteLine("          irqs_off [steps] (local_irq_save ... local_irq_restore); text_mutex [steps] (mutex_lock(text_mutex) ... mutex_unlock).");
+                sb.WriteLine("  Numbers: a whole number, a whole-number mechanism parameter (rare_alloc_pages) or one of the design's params.");
+                foreach (var (hook, text) in Primitives.Hooks)
+                    sb.WriteLine($"  hook {hook}: {text}");
+            }
             sb.WriteLine();
             any = true;
         }

@@ -15,7 +15,7 @@ public sealed class Designs
     private Designs(IReadOnlyList<Sequence> sequences) => _sequences = sequences;
 
     /// <summary>The built-in designs: C# classes and the shipped sequences.</summary>
-    public static Designs Builtin { get; } = new(DesignLoader.Parse(DesignLoader.ShippedText(), "designs.yaml", _ => false));
+    public static Designs Builtin { get; } = new(DesignLoader.Parse(DesignLoader.ShippedText(), "designs.yaml", Registry.Names.Contains));
 
     /// <summary>These designs plus a file's own.</summary>
     public Designs With(IReadOnlyList<Sequence> more) => more.Count == 0 ? this : new([.. _sequences, .. more]);

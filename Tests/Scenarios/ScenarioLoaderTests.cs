@@ -139,7 +139,9 @@ public class ScenarioLoaderTests
             Assert.Contains($"  {path} = ", text, StringComparison.Ordinal);
         Assert.Contains("machine.tlb.invlpg = 100ns [duration]", text, StringComparison.Ordinal);
         Assert.Contains("each single flush is about 100 ns", text, StringComparison.Ordinal);
-        Assert.Contains("xpfo:", text, StringComparison.Ordinal);
+        Assert.Contains("  xpfo [C# class]: ", text, StringComparison.Ordinal);
+        Assert.Contains("  rare_alloc [designs.yaml]: alloc_pages(count=rare_alloc_pages); vmap_pages_range(pages=rare_alloc_pages); write; set_memory_ro(pages=rare_alloc_pages, address=vmalloc)", text, StringComparison.Ordinal);
+        Assert.Contains("  set_memory_ro(pages = 1, address = direct_map (direct_map|vmalloc)) -> set_memory_ro (change_page_attr_set_clr)", text, StringComparison.Ordinal);
         Assert.Contains("machine ivybridge_desktop: 4 CPUs", text, StringComparison.Ordinal);
         Assert.Null(Describe.Text("no_such_thing"));
     }

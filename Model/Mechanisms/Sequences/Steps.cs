@@ -83,12 +83,12 @@ public sealed record StepArgs(IReadOnlyDictionary<string, Count> Counts, IReadOn
     public long Number(Primitive primitive, string name, MechanismParams p, IReadOnlyDictionary<string, long> designParams) =>
         Counts.TryGetValue(name, out var c) ? c.Read(p, designParams) : long.Parse(primitive.Arg(name).Default, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>"name(arg, arg)" with the arguments given.</summary>
+    /// <summary>"name(arg=value, ...)" with the arguments given (primitive names are the kernel functions they model).</summary>
     public string Render(Primitive primitive)
     {
         var given = primitive.Args.Where(a => Counts.ContainsKey(a.Name) || Choices.ContainsKey(a.Name))
             .Select(a => Counts.TryGetValue(a.Name, out var c) ? $"{a.Name}={c.Text}" : $"{a.Name}={Choices[a.Name]}").ToList();
-        return given.Count == 0 ? primitive.KernelFunction : $"{primitive.KernelFunction}({string.Join(", ", given)})";
+        return given.Count == 0 ? primitive.Name : $"{primitive.Name}({string.Join(", ", given)})";
     }
 }
 

@@ -4,6 +4,7 @@ using TlbSim.Model.Mechanisms;
 using TlbSim.Model.Memory;
 using TlbSim.Model.Units;
 using TlbSim.Model.Workloads;
+using TlbSim.Scenarios.Loading;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -39,6 +40,7 @@ public class MechanismTests(ITestOutputHelper output)
         MechanismParams = options ?? new MechanismParams(),
         Operations = new OperationParams { Rate = rate, Initiators = 1 },
         Mechanism = mechanism,
+        Design = () => Designs.Builtin.Create(mechanism),
         Duration = Duration.FromMilliseconds(ms),
         Warmup = Duration.FromMilliseconds(warmupMs),
         Seed = 7,
@@ -151,7 +153,7 @@ public class MechanismTests(ITestOutputHelper output)
     [Fact]
     public void Every_registered_mechanism_runs_and_reports_operations()
     {
-        foreach (var name in Registry.Names)
+        foreach (var name in Designs.Builtin.Names)
         {
             var (outcome, rec) = Run(Spec(name, 4, ms: 2));
             output.WriteLine($"{name}: {rec.Latencies.Count} ops, mean {rec.MeanNs:F0} ns, {outcome.Ipis} IPIs, walk share {outcome.TimeShare[TimeCategory.Walk]:P2}, workload {outcome.TimeShare[TimeCategory.Workload]:P1}");
@@ -261,7 +263,7 @@ public class MechanismTests(ITestOutputHelper output)
             var h = new Harness(Harness.Cpus(2));
             var context = new MechanismContext(h.Kernel, new MechanismParams(), new System.Random(1));
             if (pks)
-                new Pks().Attach(context);
+                Designs.Builtin.Create("pks").Attach(context);
             var t = h.Once(0, c => h.Kernel.FlushTlbKernelRange(c, 1, PageSize.Size4K));
             h.Busy(1);
             h.RunFor(100);
@@ -277,7 +279,7 @@ public class MechanismTests(ITestOutputHelper output)
     {
         var h = new Harness(Harness.Cpus(2));
         var context = new MechanismContext(h.Kernel, new MechanismParams(), new System.Random(1));
-        var mechanism = new TemporaryMm();
+        var mechanism = Designs.Builtin.Create("temporary_mm");
         var first = h.Once(0, c => mechanism.Operate(context, c));
         var second = h.Once(1, c => mechanism.Operate(context, c));
         h.RunFor(100);

@@ -79,25 +79,3 @@ public class SequenceDesignTests
     }
 }
 
-/// <summary>Transitional: the C# classes against the sequences, writing the golden fingerprints of the classes.</summary>
-public class SequenceVersusClassTests
-{
-    [Fact]
-    public void Each_sequence_matches_its_class_and_the_class_fingerprints_are_recorded()
-    {
-        var lines = new List<string> { "# design case = operations, hash of every (kind, latency) in order, hash of the run outcome (recorded from the C# classes)" };
-        var diffs = new List<string>();
-        foreach (var (name, design, options, initiators) in SequenceDesignTests.Cases())
-        {
-            var spec = typeof(SequenceDesignTests).GetMethod("Spec", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
-            var baseSpec = (RunSpec)spec.Invoke(null, [design, options, initiators])!;
-            string cls = SequenceDesignTests.Fingerprint(baseSpec with { Design = () => Registry.Create(design) });
-            string seq = SequenceDesignTests.Fingerprint(baseSpec with { Design = () => Designs.Builtin.Create(design) });
-            lines.Add($"{name} = {cls}");
-            if (cls != seq)
-                diffs.Add($"{name}: class {cls} sequence {seq}");
-        }
-        File.WriteAllLines("/tmp/sequence-designs.txt", lines);
-        Assert.True(diffs.Count == 0, string.Join("\n", diffs));
-    }
-}

@@ -11,7 +11,7 @@ public class InvariantTests
     [Fact]
     public void Checked_runs_of_every_mechanism_hold_every_invariant()
     {
-        foreach (var name in TlbSim.Model.Mechanisms.Registry.Names)
+        foreach (var name in TlbSim.Scenarios.Loading.Designs.Builtin.Names)
             MechanismTests.Run(MechanismTests.Spec(name, 8, ms: 3) with { Check = true });
     }
 

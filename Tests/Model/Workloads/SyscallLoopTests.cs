@@ -22,6 +22,7 @@ public class SyscallLoopTests
             MechanismParams = new MechanismParams(),
             Operations = new OperationParams { Rate = 0 },
             Mechanism = "baseline",
+            Design = () => TlbSim.Scenarios.Loading.Designs.Builtin.Create("baseline"),
             Duration = Duration.FromMilliseconds(3),
             Warmup = Duration.FromMilliseconds(1),
             Seed = 1,

@@ -17,7 +17,7 @@ public class XpfoCalibrationTests(ITestOutputHelper output)
         var slowdowns = new List<double>();
         foreach (long seed in new long[] { 1, 2, 3 })
         {
-            double slowdown = KernelBuildCalibration.XpfoSlowdown(seed, check: true);
+            double slowdown = KernelBuildCalibration.XpfoSlowdown(() => TlbSim.Scenarios.Loading.Designs.Builtin.Create("baseline"), seed, check: true);
             output.WriteLine($"seed {seed}: simulated {slowdown:F3}x, published 2.61x");
             Assert.InRange(slowdown, 2.61 * 0.9, 2.61 * 1.1);
             slowdowns.Add(slowdown);
