@@ -89,6 +89,38 @@ namespace TlbSim.Scenarios
             calibrate.SetAction(r => CalibrateCommand.Execute(r.GetValue(calibrateOut), output, error));
             root.Subcommands.Add(calibrate);
 
+            var sensFile = new Argument<string>("file") { Description = "Scenario file" };
+            var metricOption = new Option<string>("--metric") { Description = "The summary figure to explain: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown", DefaultValueFactory = _ => "op_latency_p99_ns" };
+            var inputOption = new Option<string[]>("--input") { Description = "Move only this ranged input (repeatable; default: every input with a plausible range)" };
+            var morrisOption = new Option<int>("--morris") { Description = "Also run a Morris screening over all ranged inputs with this many trajectories (each costs inputs + 1 evaluations)" };
+            var sensOut = new Option<string?>("--out") { Description = "Result folder (default: results/sensitivity-<UTC time>)" };
+            var sensJobs = new Option<int>("--jobs") { Description = "Runs in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
+            var sensitivity = new Command("sensitivity", "Move each estimated input across its plausible range, one at a time: sensitivity.csv, tornado charts, and whether the designs' ranking changes")
+            {
+                sensFile, metricOption, inputOption, morrisOption, setOption, sensOut, sensJobs,
+            };
+            sensitivity.SetAction((r, cancel) => Task.FromResult(SensitivityCommand.Execute(new SensitivityOptions
+            {
+                File = r.GetValue(sensFile)!,
+                Metric = r.GetValue(metricOption)!,
+                Inputs = r.GetValue(inputOption) ?? [],
+                Morris = r.GetValue(morrisOption),
+                Sets = r.GetValue(setOption) ?? [],
+                Out = r.GetValue(sensOut),
+                Jobs = r.GetValue(sensJobs),
+            }, output, error, cancel)));
+            root.Subcommands.Add(sensitivity);
+
+            var crossFile = new Argument<string>("file") { Description = "Scenario file whose scenarios ask crossover questions" };
+            var crossOut = new Option<string?>("--out") { Description = "Result folder (default: results/crossover-<UTC time>)" };
+            var crossJobs = new Option<int>("--jobs") { Description = "Runs in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
+            var crossover = new Command("crossover", "Find where two designs (or a design and a budget) cross along one parameter, by bisection with replications added until they are told apart")
+            {
+                crossFile, setOption, crossOut, crossJobs,
+            };
+            crossover.SetAction((r, cancel) => Task.FromResult(CrossoverCommand.Execute(r.GetValue(crossFile)!, r.GetValue(setOption) ?? [], r.GetValue(crossOut), r.GetValue(crossJobs), output, error, cancel)));
+            root.Subcommands.Add(crossover);
+
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -362,6 +362,8 @@ public sealed class Cpu
             if (woken)
             {
                 var wake = reached.Wake.At(_wakeRng.NextDouble(), reached.ExitLatencyAt(level));
+                if (_machine.Params.Cpu.WakeScale != 1)
+                    wake *= _machine.Params.Cpu.WakeScale;
                 _wakePs = wake.Picoseconds;
                 if (wake.Picoseconds > 0)
                 {

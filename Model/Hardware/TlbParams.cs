@@ -54,7 +54,7 @@ public sealed record TlbParams : IParameters
     public double StlbHitCycles { get; init; } = 12;
 
     /// <summary>Where a page-walk reference hits: L1.</summary>
-    [Param("Probability that a page-walk memory reference hits the L1 data cache", Unit = "probability", Source = "no direct figure; chosen so the mean reference costs ~20-26 cycles, matching ~20 cycles for a cached walk on Haswell (mynavi 2013)")]
+    [Param("Probability that a page-walk memory reference hits the L1 data cache", Unit = "probability", Source = "no direct figure; chosen so the mean reference costs ~20-26 cycles, matching ~20 cycles for a cached walk on Haswell (mynavi 2013); plausible 0.3 to 0.55 (the mean reference between the L1 and L2 latencies; above 0.55 the three hit shares would exceed 1)", Low = "0.3", High = "0.55")]
     public double WalkL1Hit { get; init; } = 0.5;
 
     /// <summary>Where a page-walk reference hits: L2.</summary>
@@ -82,7 +82,7 @@ public sealed record TlbParams : IParameters
     public Duration DramLatency { get; init; } = Duration.FromNanoseconds(80);
 
     /// <summary>Paging-structure cache hit probability.</summary>
-    [Param("Probability that the paging-structure caches leave only the leaf reference of a walk; a walk that misses them reads every level", Unit = "probability", Source = "Intel SDM Vol. 3A 4.10.3; Barr et al., ISCA 2010: warm PSCs skip the upper levels on most walks; 0.9 chosen, no direct figure")]
+    [Param("Probability that the paging-structure caches leave only the leaf reference of a walk; a walk that misses them reads every level", Unit = "probability", Source = "Intel SDM Vol. 3A 4.10.3; Barr et al., ISCA 2010: warm PSCs skip the upper levels on most walks; 0.9 chosen, no direct figure; plausible 0.7 to 0.98 (cold to warm paging-structure caches)", Low = "0.7", High = "0.98")]
     public double PscHitProbability { get; init; } = 0.9;
 
     /// <summary>Cost of one INVLPG.</summary>
@@ -94,7 +94,7 @@ public sealed record TlbParams : IParameters
     public double Cr3WriteCycles { get; init; } = 96;
 
     /// <summary>Cost of a global flush.</summary>
-    [Param("Time of a global flush (__flush_tlb_all: INVPCID all-context or a CR4.PGE toggle)", Unit = "cycles", Source = "no published figure; taken as two CR3-write equivalents (2 x 96 cycles), the cost of the CR4 toggle pair it replaces")]
+    [Param("Time of a global flush (__flush_tlb_all: INVPCID all-context or a CR4.PGE toggle)", Unit = "cycles", Source = "no published figure; taken as two CR3-write equivalents (2 x 96 cycles), the cost of the CR4 toggle pair it replaces; plausible 96 to 400 (one CR3 write to INVPCID plus two CR4 writes)", Low = "96", High = "400")]
     public double GlobalFlushCycles { get; init; } = 192;
 
     /// <summary>Whether the CPU has INVPCID.</summary>

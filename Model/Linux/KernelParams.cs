@@ -39,11 +39,11 @@ public sealed record KernelParams : IParameters
     public FlushPolicy Policy { get; init; } = FlushPolicy.Concurrent;
 
     /// <summary>Cost of one INVLPGB.</summary>
-    [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published figure; taken as one INVLPG (~100 ns, tlb.c)")]
+    [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published figure; taken as one INVLPG (~100 ns, tlb.c); plausible 50ns to 300ns (half to three INVLPGs)", Low = "50ns", High = "300ns")]
     public Duration BroadcastIssue { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>TLBSYNC completion time.</summary>
-    [Param("Time from the last INVLPGB until TLBSYNC returns, when every CPU's TLB has processed it", Source = "no published figure; taken as the same-socket ack round (delivery of a line, 40 ns) plus one INVLPG at the far end (100 ns), doubled for the fabric round trip")]
+    [Param("Time from the last INVLPGB until TLBSYNC returns, when every CPU's TLB has processed it", Source = "no published figure; taken as the same-socket ack round (delivery of a line, 40 ns) plus one INVLPG at the far end (100 ns), doubled for the fabric round trip; plausible 100ns to 600ns (a same-socket round to a cross-socket round plus a far INVLPG)", Low = "100ns", High = "600ns")]
     public Duration BroadcastCompletion { get; init; } = Duration.FromNanoseconds(280);
 
     /// <summary>Extra completion time across sockets.</summary>
@@ -67,11 +67,11 @@ public sealed record KernelParams : IParameters
     public bool Remerge { get; init; }
 
     /// <summary>Per-page attribute change cost.</summary>
-    [Param("Work of __change_page_attr on one 4K page under cpa_lock (lookup_address, static_protections, set_pte_atomic)", Source = "no published figure; taken as ~one INVLPG (100 ns)")]
+    [Param("Work of __change_page_attr on one 4K page under cpa_lock (lookup_address, static_protections, set_pte_atomic)", Source = "no published figure; taken as ~one INVLPG (100 ns); plausible 50ns to 300ns (half to three INVLPGs)", Low = "50ns", High = "300ns")]
     public Duration CpaPerPage { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>Large-page split cost.</summary>
-    [Param("Work of split_large_page: allocate a page-table page and fill its 512 entries, before the flush_tlb_all that follows", Source = "no published figure; alloc_pages (~200 ns) plus writing 4KiB of entries (~400 ns)")]
+    [Param("Work of split_large_page: allocate a page-table page and fill its 512 entries, before the flush_tlb_all that follows", Source = "no published figure; alloc_pages (~200 ns) plus writing 4KiB of entries (~400 ns); plausible 300ns to 1500ns (half to 2.5 times the sum of its parts)", Low = "300ns", High = "1500ns")]
     public Duration SplitWork { get; init; } = Duration.FromNanoseconds(600);
 
     /// <summary>Anonymous page fault cost.</summary>
@@ -79,11 +79,11 @@ public sealed record KernelParams : IParameters
     public Duration AnonFault { get; init; } = Duration.FromNanoseconds(299);
 
     /// <summary>Per-page unmap cost.</summary>
-    [Param("zap_pte_range work per present page: clear the PTE, update counters, queue the page for freeing", Source = "no published figure; taken as 70 ns (less than one INVLPG, more than a cache-missing store)")]
+    [Param("zap_pte_range work per present page: clear the PTE, update counters, queue the page for freeing", Source = "no published figure; taken as 70 ns (less than one INVLPG, more than a cache-missing store); plausible 30ns to 150ns (a cache-hitting store to two INVLPGs)", Low = "30ns", High = "150ns")]
     public Duration ZapPerPage { get; init; } = Duration.FromNanoseconds(70);
 
     /// <summary>Per-page protection change cost.</summary>
-    [Param("change_protection work per present page (mprotect): rewrite the PTE", Source = "no published figure; taken equal to zap_per_page")]
+    [Param("change_protection work per present page (mprotect): rewrite the PTE", Source = "no published figure; taken equal to zap_per_page; plausible 30ns to 150ns (as zap_per_page)", Low = "30ns", High = "150ns")]
     public Duration ProtectPerPage { get; init; } = Duration.FromNanoseconds(70);
 
     /// <summary>Lazily freed vmalloc bytes per fls(CPUs) before a purge.</summary>
@@ -91,7 +91,7 @@ public sealed record KernelParams : IParameters
     public ByteSize LazyVmapBytes { get; init; } = ByteSize.FromMiB(32);
 
     /// <summary>Work per purged vmap area.</summary>
-    [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns")]
+    [Param("Work of __purge_vmap_area_lazy per purged area after its flush: unlink it and merge it back into the free tree (merge_or_add_vmap_area)", Source = "no published figure; estimate 100 ns (an rb-tree insertion with a few cache misses), plausible 50-300 ns", Low = "50ns", High = "300ns")]
     public Duration VmapPurgePerArea { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>The scheduler's slice.</summary>
@@ -99,19 +99,19 @@ public sealed record KernelParams : IParameters
     public Duration SchedBaseSlice { get; init; } = Duration.FromMilliseconds(3);
 
     /// <summary>Write fault on a shared file page in the page cache.</summary>
-    [Param("A write fault on a shared file mapping whose page is in the page cache (filemap_fault, page_mkwrite, PTE install; no allocation or clearing)", Source = "no published figure; estimate 250 ns (anon_fault less clear_page, plus the page-cache lookup), plausible 150-500 ns")]
+    [Param("A write fault on a shared file mapping whose page is in the page cache (filemap_fault, page_mkwrite, PTE install; no allocation or clearing)", Source = "no published figure; estimate 250 ns (anon_fault less clear_page, plus the page-cache lookup), plausible 150-500 ns", Low = "150ns", High = "500ns")]
     public Duration FileFault { get; init; } = Duration.FromNanoseconds(250);
 
     /// <summary>Write fault on a private file page (copy on write).</summary>
-    [Param("A write fault on a private file mapping: the page-cache page is found and copied into a new anonymous page (do_cow_fault)", Source = "no published figure; estimate anon_fault plus a 4 KiB copy, 400 ns, plausible 300-800 ns")]
+    [Param("A write fault on a private file mapping: the page-cache page is found and copied into a new anonymous page (do_cow_fault)", Source = "no published figure; estimate anon_fault plus a 4 KiB copy, 400 ns, plausible 300-800 ns", Low = "300ns", High = "800ns")]
     public Duration CowFault { get; init; } = Duration.FromNanoseconds(400);
 
     /// <summary>mmap syscall work.</summary>
-    [Param("mmap's work besides the syscall round trip: get_unmapped_area, vm_area_alloc, vma_link under mmap_write_lock", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns")]
+    [Param("mmap's work besides the syscall round trip: get_unmapped_area, vm_area_alloc, vma_link under mmap_write_lock", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns", Low = "300ns", High = "1500ns")]
     public Duration MmapWork { get; init; } = Duration.FromNanoseconds(500);
 
     /// <summary>munmap syscall work.</summary>
-    [Param("munmap's work besides the syscall round trip, the zapped pages and the flush: finding and removing the VMA, free_pgtables", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns")]
+    [Param("munmap's work besides the syscall round trip, the zapped pages and the flush: finding and removing the VMA, free_pgtables", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns", Low = "300ns", High = "1500ns")]
     public Duration MunmapWork { get; init; } = Duration.FromNanoseconds(500);
 
     /// <summary>mprotect's VMA work.</summary>
@@ -119,15 +119,15 @@ public sealed record KernelParams : IParameters
     public Duration MprotectFixup { get; init; } = Duration.FromNanoseconds(373);
 
     /// <summary>Initiator software work per target of smp_call_function_many_cond.</summary>
-    [Param("Initiator instructions per target in smp_call_function_many_cond's queueing loop (for_each_cpu, cond_func, filling the csd), besides its cache-line transfers (csd_queue_transfers)", Source = "no published figure; estimate 10 ns (~25 instructions at 2.5-3.4 GHz), plausible 5-30 ns")]
+    [Param("Initiator instructions per target in smp_call_function_many_cond's queueing loop (for_each_cpu, cond_func, filling the csd), besides its cache-line transfers (csd_queue_transfers)", Source = "no published figure; estimate 10 ns (~25 instructions at 2.5-3.4 GHz), plausible 5-30 ns", Low = "5ns", High = "30ns")]
     public Duration CsdPerTarget { get; init; } = Duration.FromNanoseconds(10);
 
     /// <summary>Serialized cache-line transfers per target in the queueing loop.</summary>
-    [Param("Serialized cache-line transfers per target in smp_call_function_many_cond's queueing loop, each at the machine's line-transfer latency for the target's distance: llist_add's locked cmpxchg on the target's call_single_queue head (1), and csd_lock's store to a csd the target last unlocked, which the locked instruction must wait for unless its ownership request overlapped the previous iteration", Source = "estimate from x86 ordering (a locked RMW drains the store buffer): 1.5, plausible 1-2")]
+    [Param("Serialized cache-line transfers per target in smp_call_function_many_cond's queueing loop, each at the machine's line-transfer latency for the target's distance: llist_add's locked cmpxchg on the target's call_single_queue head (1), and csd_lock's store to a csd the target last unlocked, which the locked instruction must wait for unless its ownership request overlapped the previous iteration", Source = "estimate from x86 ordering (a locked RMW drains the store buffer): 1.5, plausible 1-2", Low = "1", High = "2")]
     public double CsdQueueTransfers { get; init; } = 1.5;
 
     /// <summary>Overlapping csd reads in csd_lock_wait's walk.</summary>
-    [Param("csd_lock_wait reads each target's csd in turn; reads of csds already unlocked are independent loads that overlap, up to this many in flight (a csd still locked is spun on and seen one line transfer after its unlock)", Source = "L1D fill buffers per core: 10 on Haswell-Skylake (Intel 248966, 2.6.2), 12 on Ice Lake; estimate 10, plausible 1 (fully serial) to 12")]
+    [Param("csd_lock_wait reads each target's csd in turn; reads of csds already unlocked are independent loads that overlap, up to this many in flight (a csd still locked is spun on and seen one line transfer after its unlock)", Source = "L1D fill buffers per core: 10 on Haswell-Skylake (Intel 248966, 2.6.2), 12 on Ice Lake; estimate 10, plausible 1 (fully serial) to 12", Low = "1", High = "12")]
     public double CsdWaitParallelReads { get; init; } = 10;
 
     /// <inheritdoc />

@@ -50,31 +50,31 @@ public enum FramePlacement
 public sealed record MechanismParams : IParameters
 {
     /// <summary>The protected store itself.</summary>
-    [Param("The write being protected: one store to kernel data", Source = "no figure needed beyond order: an L2-hitting store; chosen")]
+    [Param("The write being protected: one store to kernel data", Source = "no figure needed beyond order: an L2-hitting store; chosen; plausible 5ns to 50ns (an L1 hit to a cache miss)", Low = "5ns", High = "50ns")]
     public Duration Write { get; init; } = Duration.FromNanoseconds(10);
 
     /// <summary>Page allocation.</summary>
-    [Param("alloc_pages of one page from the buddy allocator's per-CPU lists", Source = "no published figure; ~200 ns, the order of a cache-missing list operation and page initialisation")]
+    [Param("alloc_pages of one page from the buddy allocator's per-CPU lists", Source = "no published figure; ~200 ns, the order of a cache-missing list operation and page initialisation; plausible 100ns to 500ns (a per-CPU list hit to a zone refill)", Low = "100ns", High = "500ns")]
     public Duration PageAlloc { get; init; } = Duration.FromNanoseconds(200);
 
     /// <summary>vmap of one page.</summary>
-    [Param("vmap of one page: find a vmalloc area, install one PTE", Source = "no published figure; taken as 300 ns (a VA tree lookup plus a PTE write)")]
+    [Param("vmap of one page: find a vmalloc area, install one PTE", Source = "no published figure; taken as 300 ns (a VA tree lookup plus a PTE write); plausible 150ns to 1000ns (a VA tree lookup and PTE write to a contended vmap_area_lock)", Low = "150ns", High = "1000ns")]
     public Duration Vmap { get; init; } = Duration.FromNanoseconds(300);
 
     /// <summary>vunmap of one page (before its flush).</summary>
-    [Param("vunmap of one page before its flush: clear the PTE, free the area", Source = "no published figure; taken as 100 ns")]
+    [Param("vunmap of one page before its flush: clear the PTE, free the area", Source = "no published figure; taken as 100 ns; plausible 50ns to 300ns (half to three times the estimate)", Low = "50ns", High = "300ns")]
     public Duration Vunmap { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>WRPKRU.</summary>
-    [Param("One WRPKRU", Unit = "cycles", Source = "no published cycle count (docs/CALIBRATION.md); 26 cycles chosen, the order of a non-serializing register write described as relatively expensive; sweep it")]
+    [Param("One WRPKRU", Unit = "cycles", Source = "no published cycle count (docs/CALIBRATION.md); 26 cycles chosen, the order of a non-serializing register write described as relatively expensive; sweep it; plausible 11 to 100 (a fast register write to a serializing one)", Low = "11", High = "100")]
     public double WrpkruCycles { get; init; } = 26;
 
     /// <summary>WRMSR to IA32_PKRS.</summary>
-    [Param("One WRMSR to IA32_PKRS (not serializing)", Unit = "cycles", Source = "no published figure; taken as the ~100-cycle WRMSR of an x2APIC ICR write")]
+    [Param("One WRMSR to IA32_PKRS (not serializing)", Unit = "cycles", Source = "no published figure; taken as the ~100-cycle WRMSR of an x2APIC ICR write; plausible 50 to 300 (a fast MSR write to a serializing one)", Low = "50", High = "300")]
     public double WrmsrPkrsCycles { get; init; } = 100;
 
     /// <summary>Copy bandwidth for rare_write_copy.</summary>
-    [Param("Copy bandwidth of rare_write_copy through the poking address", Unit = "bytes/s", Source = "~10 GB/s single-core memcpy of cached data; chosen")]
+    [Param("Copy bandwidth of rare_write_copy through the poking address", Unit = "bytes/s", Source = "~10 GB/s single-core memcpy of cached data; chosen; plausible 5e9 to 20e9 (a slow to a fast single-core copy)", Low = "5e9", High = "20e9")]
     public double CopyBytesPerSecond { get; init; } = 10e9;
 
     /// <summary>Jump sites of the static key.</summary>
@@ -86,7 +86,7 @@ public sealed record MechanismParams : IParameters
     public bool StaticKeyBatch { get; init; } = true;
 
     /// <summary>sync_core.</summary>
-    [Param("sync_core on each CPU in a text_poke_sync round (do_sync_core: IRET to self, or SERIALIZE where present)", Unit = "cycles", Source = "no published figure; estimate 300 cycles for an IRET to self, plausible 50 (SERIALIZE) to 500")]
+    [Param("sync_core on each CPU in a text_poke_sync round (do_sync_core: IRET to self, or SERIALIZE where present)", Unit = "cycles", Source = "no published figure; estimate 300 cycles for an IRET to self, plausible 50 (SERIALIZE) to 500", Low = "50", High = "500")]
     public double SyncCoreCycles { get; init; } = 300;
 
     /// <summary>Executions of the key's sites.</summary>
@@ -94,7 +94,7 @@ public sealed record MechanismParams : IParameters
     public double StaticKeySiteRate { get; init; } = 100_000;
 
     /// <summary>One bsearch step of poke_int3_handler.</summary>
-    [Param("One step of poke_int3_handler's binary search over the batch (a compare of a cached entry)", Source = "estimate: 5 ns, plausible 2-20 ns")]
+    [Param("One step of poke_int3_handler's binary search over the batch (a compare of a cached entry)", Source = "estimate: 5 ns, plausible 2-20 ns", Low = "2ns", High = "20ns")]
     public Duration Int3SearchStep { get; init; } = Duration.FromNanoseconds(5);
 
     /// <summary>Pages per rare_alloc.</summary>
@@ -138,7 +138,7 @@ public sealed record MechanismParams : IParameters
     public int PksTagEvery { get; init; } = 64;
 
     /// <summary>PKS interrupt entry and exit bookkeeping.</summary>
-    [Param("PKS work on each interrupt entry plus exit (pks_save_pt_regs / pks_restore_pt_regs: save the thread's PKRS in the extended pt_regs and compare with the per-CPU cached value; a WRMSR only when it differs) and at each context switch", Unit = "cycles", Source = "no published figure; estimate 20 cycles (a few loads, stores and a compare), plausible 10-60; a WRMSR pair is added when the interrupt lands inside an open write window")]
+    [Param("PKS work on each interrupt entry plus exit (pks_save_pt_regs / pks_restore_pt_regs: save the thread's PKRS in the extended pt_regs and compare with the per-CPU cached value; a WRMSR only when it differs) and at each context switch", Unit = "cycles", Source = "no published figure; estimate 20 cycles (a few loads, stores and a compare), plausible 10-60; a WRMSR pair is added when the interrupt lands inside an open write window", Low = "10", High = "60")]
     public double PksEntryCycles { get; init; } = 20;
 
     /// <summary>PKU tagging rate.</summary>

@@ -16,6 +16,12 @@ public sealed class ParamAttribute(string description) : Attribute
 
     /// <summary>Where the default comes from: a measurement with its reference, or why it was chosen.</summary>
     public string Source { get; init; } = "";
+
+    /// <summary>The low end of the plausible range of an estimated value, as a scenario writes it ("50ns"); empty for a measured one.</summary>
+    public string Low { get; init; } = "";
+
+    /// <summary>The high end of the plausible range (see <see cref="Low"/>); the reason for the range is in <see cref="Source"/>.</summary>
+    public string High { get; init; } = "";
 }
 
 /// <summary>A parameter record that can check its own values.</summary>

@@ -69,7 +69,7 @@ public sealed record WorkloadParams : IParameters
     public int TasksPerCpu { get; init; } = 2;
 
     /// <summary>Share of context switches that pull a task from another CPU.</summary>
-    [Param("Share of context switches that pull a waiting task from another CPU (CFS load balancing), so tasks move between CPUs", Unit = "fraction", Source = "estimate 0.05, plausible 0-0.3; sweep it")]
+    [Param("Share of context switches that pull a waiting task from another CPU (CFS load balancing), so tasks move between CPUs", Unit = "fraction", Source = "estimate 0.05, plausible 0-0.3; sweep it", Low = "0", High = "0.3")]
     public double TaskMigration { get; init; } = 0.05;
 
     /// <summary>Background vfree rate.</summary>

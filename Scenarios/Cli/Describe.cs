@@ -132,6 +132,8 @@ public static class Describe
                 : ParamReflection.Format(value);
             string unit = p.Unit.Length > 0 ? $" [{p.Unit}]" : "";
             string source = p.Declaration?.Source is { Length: > 0 } s ? $" Source: {s}" : "";
+            if (p.Declaration is { Low.Length: > 0 } ranged)
+                source += $" Range (tlbsim sensitivity): {ranged.Low} to {ranged.High}.";
             yield return (path, $"  {path} = {shown}{unit}: {p.Declaration?.Description}.{source}");
         }
     }

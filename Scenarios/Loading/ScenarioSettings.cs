@@ -41,6 +41,59 @@ public sealed record PrecisionParams : IParameters
         Check.Range(path, "relative_ci95", RelativeCi95, 0, 10).Concat(Check.Range(path, "max_replications", MaxReplications, 2, 10_000));
 }
 
+/// <summary>
+/// A crossover question: where along one parameter do two designs (or a design and a budget) cross on a
+/// metric? <c>tlbsim crossover FILE</c> answers it by bisection, adding replications until the two are told
+/// apart at each probe.
+/// </summary>
+public sealed record CrossoverParams : IParameters
+{
+    /// <summary>The first design.</summary>
+    [Param("The first design's label in this scenario's mechanisms (empty: no crossover question)")]
+    public string A { get; init; } = "";
+
+    /// <summary>The second design or a budget.</summary>
+    [Param("The second design's label, or a number: a budget in the metric's unit (where does a pass it?)")]
+    public string B { get; init; } = "";
+
+    /// <summary>The figure compared.</summary>
+    [Param("The summary figure compared: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown")]
+    public Analysis.PrecisionMetric Metric { get; init; } = Analysis.PrecisionMetric.OpLatencyP50Ns;
+
+    /// <summary>The parameter moved.</summary>
+    [Param("The parameter to move, as a key path (machine.cpus, operations.rate, mechanism.xpfo_batch...)")]
+    public string Along { get; init; } = "";
+
+    /// <summary>Start of the range.</summary>
+    [Param("Low end of the range searched, in the parameter's unit (durations in picoseconds)", Unit = "value")]
+    public double From { get; init; }
+
+    /// <summary>End of the range.</summary>
+    [Param("High end of the range searched", Unit = "value")]
+    public double To { get; init; }
+
+    /// <summary>Resolution.</summary>
+    [Param("Stop when the crossing is bracketed this tightly: a whole step for whole-number parameters (0: 1, or sockets x threads per core for machine.cpus), else a share of the value (0: 5%)", Unit = "value")]
+    public double Resolution { get; init; }
+
+    /// <summary>Replication cap per probe.</summary>
+    [Param("Most replications a probe may reach while the two cannot be told apart (each round doubles them)", Unit = "runs")]
+    public int MaxReplications { get; init; } = 16;
+
+    /// <inheritdoc />
+    public IEnumerable<string> Validate(string path)
+    {
+        if (A.Length == 0)
+            yield break;
+        if (Along.Length == 0 || ScenarioLoader.ResolveType(Along) is not { } type || !(type == typeof(int) || type == typeof(long) || type == typeof(double) || type == typeof(Model.Units.Duration)))
+            yield return $"{Check.Join(path, "along")}: '{Along}' is not a numeric parameter path";
+        if (!(To > From))
+            yield return $"{Check.Join(path, "to")}: must be above from ({From})";
+        foreach (var e in Check.Range(path, "max_replications", MaxReplications, 2, 1000))
+            yield return e;
+    }
+}
+
 /// <summary>Everything one scenario (one sweep point) sets: the top level of a scenario in a file.</summary>
 public sealed record ScenarioSettings : IParameters
 {
@@ -85,6 +138,9 @@ public sealed record ScenarioSettings : IParameters
     /// <summary>Adaptive replication.</summary>
     public PrecisionParams Precision { get; init; } = new();
 
+    /// <summary>A crossover question for <c>tlbsim crossover</c>.</summary>
+    public CrossoverParams Crossover { get; init; } = new();
+
     /// <summary>The sweep point slowdowns are also given against.</summary>
     [Param("Also compare every point with the point of the same sweep where these swept keys take these values (key=value, e.g. kernel.force4k_direct_map=false): summary.csv gains workload_slowdown_vs_reference and kernel_time_slowdown_vs_reference, each mechanism against itself at the reference point, paired by replication")]
     public IReadOnlyList<string> CompareReference { get; init; } = [];
@@ -124,6 +180,17 @@ public sealed record ScenarioSettings : IParameters
         if (Workload.LoopThreads > Machine.Topology.Cpus)
             e.Add($"{Check.Join(path, "workload.loop_threads")}: {Workload.LoopThreads} loop threads on a machine of {Machine.Topology.Cpus} CPUs; at most one per CPU (0: every CPU)");
         e.AddRange(Precision.Validate(Check.Join(path, "precision")));
+        e.AddRange(Crossover.Validate(Check.Join(path, "crossover")));
+        if (Crossover.A.Length > 0)
+        {
+            foreach (var (key, label) in new[] { ("a", Crossover.A), ("b", Crossover.B) })
+            {
+                if (key == "b" && double.TryParse(label, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+                    continue;
+                if (RunMechanisms.All(m => m.Label != label))
+                    e.Add($"{Check.Join(path, $"crossover.{key}")}: '{label}' is not among this scenario's mechanisms ({string.Join(", ", RunMechanisms.Select(m => m.Label))}){Suggest.DidYouMean(label, RunMechanisms.Select(m => m.Label))}");
+            }
+        }
         foreach (var c in CompareReference)
         {
             int eq = c.IndexOf('=', StringComparison.Ordinal);

@@ -1,0 +1,277 @@
+using System.Globalization;
+using System.Text;
+using TlbSim.Analysis;
+using TlbSim.Model.Parameters;
+using TlbSim.Output.Charts;
+using TlbSim.Scenarios.Loading;
+using TlbSim.Scenarios.Running;
+
+namespace TlbSim.Scenarios.Cli;
+
+/// <summary>What <c>tlbsim sensitivity</c> was asked.</summary>
+public sealed record SensitivityOptions
+{
+    /// <summary>The scenario file.</summary>
+    public required string File { get; init; }
+
+    /// <summary>The figure whose movement is measured.</summary>
+    public string Metric { get; init; } = "op_latency_p99_ns";
+
+    /// <summary>Ranged inputs to move (all of them when empty).</summary>
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+
+    /// <summary>Overrides applied to every evaluation.</summary>
+    public IReadOnlyList<string> Sets { get; init; } = [];
+
+    /// <summary>Morris trajectories (0: one-at-a-time only).</summary>
+    public int Morris { get; init; }
+
+    /// <summary>Result folder.</summary>
+    public string? Out { get; init; }
+
+    /// <summary>Runs in parallel.</summary>
+    public int Jobs { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>
+/// <c>tlbsim sensitivity FILE --metric M</c>: moves each input whose value is an estimate (its declaration
+/// carries a plausible range) to the low and the high end of its range, one at a time, with every other input
+/// at its value, and reruns the whole file each time on the same seeds. It writes sensitivity.csv (per input,
+/// point and design: the metric at the default, at low, at high, the swing, and whether the designs' ranking
+/// at the point changed), a tornado chart per design and point, and, with <c>--morris R</c>, a Morris
+/// screening over all ranged inputs together (R trajectories of k+1 evaluations on a 4-level grid; mu* is the
+/// mean absolute elementary effect, sigma their spread: interactions or non-linearity).
+/// </summary>
+public static class SensitivityCommand
+{
+    /// <summary>A ranged input: its key path and range as written.</summary>
+    public sealed record RangedInput(string Path, string Low, string High, Type Type, string Source);
+
+    /// <summary>Every parameter below a scenario whose declaration carries a plausible range.</summary>
+    public static IReadOnlyList<RangedInput> RangedInputs()
+    {
+        var list = new List<RangedInput>();
+        void Walk(Type type, string prefix)
+        {
+            foreach (var p in ParamReflection.Params(type))
+            {
+                string path = prefix.Length == 0 ? p.Key : $"{prefix}.{p.Key}";
+                if (p.IsSection)
+                    Walk(p.Type, path);
+                else if (p.Declaration is { Low.Length: > 0 } d)
+                    list.Add(new RangedInput(path, d.Low, d.High, p.Type, d.Source));
+            }
+        }
+        Walk(typeof(ScenarioSettings), "");
+        return list;
+    }
+
+    /// <summary>Runs the analysis; 0 on success, 2 on bad input.</summary>
+    public static int Execute(SensitivityOptions options, TextWriter output, TextWriter error, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!Evaluator.Metrics.TryGetValue(options.Metric, out var metric))
+        {
+            error.WriteLine($"--metric {options.Metric}: unknown{Suggest.DidYouMean(options.Metric, Evaluator.Metrics.Keys)}; one of {string.Join(", ", Evaluator.Metrics.Keys)}");
+            return CheckAndList.BadInput;
+        }
+        var all = RangedInputs();
+        var unknown = options.Inputs.Where(i => all.All(r => r.Path != i)).ToList();
+        if (unknown.Count > 0)
+        {
+            foreach (var u in unknown)
+                error.WriteLine($"--input {u}: not a ranged input{Suggest.DidYouMean(u, all.Select(r => r.Path))}; tlbsim describe lists each range after 'Range (tlbsim sensitivity)'");
+            return CheckAndList.BadInput;
+        }
+        var inputs = options.Inputs.Count == 0 ? all : all.Where(r => options.Inputs.Contains(r.Path)).ToList();
+        string outDir = Path.TrimEndingDirectorySeparator(options.Out ?? Path.Combine("results", $"sensitivity-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+        if (Directory.Exists(outDir) || File.Exists(outDir))
+        {
+            error.WriteLine($"--out {outDir}: already exists; choose another folder or remove it");
+            return CheckAndList.BadInput;
+        }
+        IReadOnlyList<SummaryRow> baseRows;
+        try
+        {
+            baseRows = Evaluator.Evaluate(options.File, options.Sets, options.Jobs, cancel: cancel);
+        }
+        catch (ScenarioException e)
+        {
+            foreach (var err in e.Errors)
+                error.WriteLine(err);
+            return CheckAndList.BadInput;
+        }
+        output.WriteLine($"sensitivity of {options.Metric}: {inputs.Count} ranged input(s), {2 * inputs.Count + 1} evaluations of {options.File}{(options.Morris > 0 ? $", then Morris screening with {options.Morris} trajectories ({options.Morris * (all.Count + 1)} evaluations)" : "")}");
+        var results = new List<(RangedInput Input, IReadOnlyList<SummaryRow> Low, IReadOnlyList<SummaryRow> High)>();
+        foreach (var input in inputs)
+        {
+            cancel.ThrowIfCancellationRequested();
+            try
+            {
+                var low = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.Low}"], options.Jobs, cancel: cancel);
+                var high = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.High}"], options.Jobs, cancel: cancel);
+                results.Add((input, low, high));
+                output.WriteLine($"  {input.Path} {input.Low} .. {input.High}: done");
+            }
+            catch (ScenarioException e)
+            {
+                // An end of the range that this file's other settings make invalid: said, and the input left out.
+                output.WriteLine($"  {input.Path} {input.Low} .. {input.High}: left out, an end is invalid here: {(e.Errors.Count > 0 ? e.Errors[0].Message : e.Message)}");
+            }
+        }
+        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,base,base_ci95,at_low,at_high,swing,relative_swing,swing_exceeds_ci95,ranking_base,ranking_at_low,ranking_at_high,ranking_changes\n");
+        var tornadoes = new Dictionary<(string Scenario, int Point, string Mechanism), List<TornadoBar>>();
+        var rankingChanges = new List<string>();
+        foreach (var (input, low, high) in results)
+        {
+            foreach (var point in baseRows.GroupBy(r => (r.Scenario, r.Point)))
+            {
+                string rankBase = Ranking(point.ToList(), metric), rankLow = Ranking(At(low, point.Key), metric), rankHigh = Ranking(At(high, point.Key), metric);
+                bool changes = rankLow != rankBase || rankHigh != rankBase;
+                if (changes)
+                    rankingChanges.Add($"{input.Path} at {point.Key.Scenario} point {point.Key.Point}: {rankBase} becomes {(rankLow != rankBase ? $"{rankLow} at {input.Low}" : $"{rankHigh} at {input.High}")}");
+                foreach (var row in point)
+                {
+                    double b = Evaluator.Value(row, metric), half = Precision.Of(row, metric).HalfWidth;
+                    double l = Find(low, row) is { } lr ? Evaluator.Value(lr, metric) : double.NaN;
+                    double h = Find(high, row) is { } hr ? Evaluator.Value(hr, metric) : double.NaN;
+                    double swing = h - l;
+                    csv.Append(string.Join(",", input.Path, input.Low, input.High, row.Scenario, row.Point.ToString(CultureInfo.InvariantCulture), row.Mechanism,
+                        F(b), F(half), F(l), F(h), F(swing), F(b != 0 ? swing / b : double.NaN), double.IsFinite(swing) && double.IsFinite(half) && Math.Abs(swing) > half ? "true" : "false",
+                        rankBase, rankLow, rankHigh, changes ? "true" : "false")).Append('\n');
+                    if (row.Mechanism != "baseline")
+                    {
+                        if (!tornadoes.TryGetValue((row.Scenario, row.Point, row.Mechanism), out var bars))
+                            tornadoes[(row.Scenario, row.Point, row.Mechanism)] = bars = [];
+                        bars.Add(new TornadoBar($"{input.Path} ({input.Low}..{input.High})", l, h));
+                    }
+                }
+            }
+        }
+        var files = new Dictionary<string, object>(StringComparer.Ordinal) { ["sensitivity.csv"] = csv.ToString() };
+        foreach (var ((scenario, point, mechanism), bars) in tornadoes)
+        {
+            var row = baseRows.First(r => r.Scenario == scenario && r.Point == point && r.Mechanism == mechanism);
+            var top = bars.OrderByDescending(Tornado.Swing).Take(15).ToList();
+            var chart = new Tornado
+            {
+                Title = $"{mechanism}: what moves {options.Metric} ({scenario}, point {point}{PointLabel(row)})",
+                Subtitle = $"each input alone at the ends of its plausible range, the rest at their values; {top.Count} of {bars.Count} inputs, largest swing on top",
+                XLabel = options.Metric,
+                Base = Evaluator.Value(row, metric),
+                Noise = Precision.Of(row, metric).HalfWidth,
+                Bars = top,
+            };
+            string stem = $"tornado-{scenario}-{point}-{mechanism}";
+            files[stem + ".svg"] = chart.Svg();
+            files[stem + ".png"] = chart.Png();
+        }
+        if (options.Morris > 0)
+            files["morris.csv"] = Morris(options, all, metric, baseRows, output, cancel);
+        Directory.CreateDirectory(outDir);
+        foreach (var (name, content) in files)
+        {
+            if (content is string text)
+                File.WriteAllText(Path.Combine(outDir, name), text);
+            else
+                File.WriteAllBytes(Path.Combine(outDir, name), (byte[])content);
+        }
+        output.WriteLine();
+        output.WriteLine($"largest swings of {options.Metric} (at low .. at high, against the value at the defaults):");
+        foreach (var ((scenario, point, mechanism), bars) in tornadoes.OrderBy(t => t.Key.Scenario, StringComparer.Ordinal).ThenBy(t => t.Key.Point).ThenBy(t => t.Key.Mechanism, StringComparer.Ordinal))
+        {
+            var row = baseRows.First(r => r.Scenario == scenario && r.Point == point && r.Mechanism == mechanism);
+            var top = bars.OrderByDescending(Tornado.Swing).Take(3).Where(b => Tornado.Swing(b) > 0).Select(b => $"{b.Input}: {F(b.AtLow)} .. {F(b.AtHigh)}");
+            output.WriteLine($"  {scenario}/{point} {mechanism} (at defaults {F(Evaluator.Value(row, metric))}): {string.Join("; ", top.DefaultIfEmpty("nothing moves it"))}");
+        }
+        output.WriteLine(rankingChanges.Count == 0
+            ? "the ranking of the designs never changes across these ranges"
+            : $"the ranking of the designs changes in {rankingChanges.Count} case(s):\n  " + string.Join("\n  ", rankingChanges));
+        output.WriteLine($"sensitivity.csv and tornado charts in {outDir}");
+        return 0;
+    }
+
+    private static string PointLabel(SummaryRow row) => row.Assignments.Count == 0 ? "" : ": " + string.Join(", ", row.Assignments.Select(a => $"{a.Key}={a.Value}"));
+
+    private static List<SummaryRow> At(IReadOnlyList<SummaryRow> rows, (string Scenario, int Point) key) =>
+        rows.Where(r => r.Scenario == key.Scenario && r.Point == key.Point).ToList();
+
+    private static SummaryRow? Find(IReadOnlyList<SummaryRow> rows, SummaryRow like) =>
+        rows.FirstOrDefault(r => r.Scenario == like.Scenario && r.Point == like.Point && r.Mechanism == like.Mechanism);
+
+    /// <summary>The designs of a point from best (lowest) to worst, joined by "&lt;".</summary>
+    private static string Ranking(IReadOnlyList<SummaryRow> rows, PrecisionMetric metric) =>
+        string.Join("<", rows.Where(r => r.Mechanism != "baseline").OrderBy(r => Evaluator.Value(r, metric) is var v && double.IsFinite(v) ? v : double.MaxValue)
+            .ThenBy(r => r.Mechanism, StringComparer.Ordinal).Select(r => r.Mechanism));
+
+    private static string F(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
+
+    /// <summary>
+    /// Morris screening (Morris 1991; Campolongo et al. 2007's mu*): R trajectories on a 4-level grid over
+    /// every ranged input scaled to [low, high], each moving one input at a time by 2/3 of its range.
+    /// </summary>
+    private static string Morris(SensitivityOptions options, IReadOnlyList<RangedInput> inputs, PrecisionMetric metric, IReadOnlyList<SummaryRow> baseRows, TextWriter output, CancellationToken cancel)
+    {
+        const double delta = 2.0 / 3;
+        var random = new Random(1);
+        var effects = new Dictionary<(string Input, string Scenario, int Point, string Mechanism), List<double>>();
+        for (int t = 0; t < options.Morris; t++)
+        {
+            var x = inputs.Select(_ => random.Next(2) / 3.0).ToArray(); // 0 or 1/3: the step stays inside [0, 1]
+            var order = Enumerable.Range(0, inputs.Count).OrderBy(_ => random.Next()).ToList();
+            var previous = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cancel: cancel);
+            foreach (int i in order)
+            {
+                cancel.ThrowIfCancellationRequested();
+                x[i] += delta;
+                var next = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cancel: cancel);
+                foreach (var row in next)
+                {
+                    if (Find(previous, row) is not { } before)
+                        continue;
+                    double effect = (Evaluator.Value(row, metric) - Evaluator.Value(before, metric)) / delta;
+                    if (!double.IsFinite(effect))
+                        continue;
+                    var key = (inputs[i].Path, row.Scenario, row.Point, row.Mechanism);
+                    if (!effects.TryGetValue(key, out var list))
+                        effects[key] = list = [];
+                    list.Add(effect);
+                }
+                previous = next;
+            }
+            output.WriteLine($"  Morris trajectory {t + 1} of {options.Morris}: done");
+        }
+        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,trajectories,mu_star,mu,sigma,base\n");
+        foreach (var ((input, scenario, point, mechanism), list) in effects.OrderBy(e => e.Key.Scenario, StringComparer.Ordinal).ThenBy(e => e.Key.Point)
+                     .ThenBy(e => e.Key.Mechanism, StringComparer.Ordinal).ThenByDescending(e => e.Value.Average(Math.Abs)))
+        {
+            var r = inputs.First(i => i.Path == input);
+            double mean = list.Average();
+            double sigma = list.Count > 1 ? Math.Sqrt(list.Sum(e => (e - mean) * (e - mean)) / (list.Count - 1)) : double.NaN;
+            var baseRow = baseRows.FirstOrDefault(b => b.Scenario == scenario && b.Point == point && b.Mechanism == mechanism);
+            csv.Append(string.Join(",", input, r.Low, r.High, scenario, point.ToString(CultureInfo.InvariantCulture), mechanism, list.Count.ToString(CultureInfo.InvariantCulture),
+                F(list.Average(Math.Abs)), F(mean), F(sigma), baseRow is null ? "" : F(Evaluator.Value(baseRow, metric)))).Append('\n');
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>--set assignments placing every input at its grid level (0 = low, 1 = high), interpolated in the input's own unit.</summary>
+    private static IEnumerable<string> Sets(IReadOnlyList<RangedInput> inputs, double[] levels)
+    {
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var r = inputs[i];
+            var lo = ParamReflection.Convert(r.Low, r.Type, out _);
+            var hi = ParamReflection.Convert(r.High, r.Type, out _);
+            double u = Math.Clamp(levels[i], 0, 1);
+            string value = (lo, hi) switch
+            {
+                (Model.Units.Duration a, Model.Units.Duration b) => new Model.Units.Duration((long)Math.Round(a.Picoseconds + u * (b.Picoseconds - a.Picoseconds))).ToString(),
+                (int a, int b) => ((int)Math.Round(a + u * (b - a))).ToString(CultureInfo.InvariantCulture),
+                (double a, double b) => (a + u * (b - a)).ToString("R", CultureInfo.InvariantCulture),
+                _ => u < 0.5 ? r.Low : r.High,
+            };
+            yield return $"{r.Path}={value}";
+        }
+    }
+}
