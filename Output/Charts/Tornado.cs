@@ -43,7 +43,7 @@ public sealed class Tornado
         plot.Font.Set("DejaVu Sans");
         plot.Title(Subtitle.Length > 0 ? $"{Title}\n{Wrap(Subtitle, 110)}" : Title, size: 13);
         plot.Axes.Bottom.Label.Text = XLabel;
-        var ordered = Bars.OrderBy(b => Swing(b)).ToList(); // smallest first: the largest ends on top
+        var ordered = Bars.OrderBy(b => Effect(b, Base)).ToList(); // smallest first: the largest ends on top
         var low = Colors.SteelBlue;
         var high = Colors.DarkOrange;
         var bars = new List<Bar>();
@@ -57,8 +57,8 @@ public sealed class Tornado
         }
         if (double.IsFinite(Noise) && Noise > 0)
         {
-            var band = plot.Add.VerticalSpan(Base - Noise, Base + Noise);
-            band.FillStyle.Color = Colors.Gray.WithAlpha(0.15);
+            var band = plot.Add.HorizontalSpan(Base - Noise, Base + Noise); // ScottPlot: a horizontal span covers a range of x
+            band.FillStyle.Color = Colors.Gray.WithAlpha(0.25);
             band.LineStyle.Width = 0;
         }
         var plotted = plot.Add.Bars(bars);
@@ -90,7 +90,11 @@ public sealed class Tornado
         return string.Join("\n", lines);
     }
 
-    /// <summary>How far an input moves the metric (NaN ends count as no move).</summary>
-    public static double Swing(TornadoBar b) =>
-        Math.Abs((double.IsFinite(b.AtHigh) ? b.AtHigh : 0) - (double.IsFinite(b.AtLow) ? b.AtLow : 0));
+    /// <summary>How far an input moves the metric: the extent of the default value and the two ends together (NaN ends ignored).</summary>
+    public static double Effect(TornadoBar b, double baseValue)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        var values = new[] { baseValue, b.AtLow, b.AtHigh }.Where(double.IsFinite).ToList();
+        return values.Count == 0 ? 0 : values.Max() - values.Min();
+    }
 }

@@ -119,17 +119,22 @@ public static class SensitivityCommand
                 output.WriteLine($"  {input.Path} {input.Low} .. {input.High}: left out, an end is invalid here: {(e.Errors.Count > 0 ? e.Errors[0].Message : e.Message)}");
             }
         }
-        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,base,base_ci95,at_low,at_high,swing,relative_swing,swing_exceeds_ci95,ranking_base,ranking_at_low,ranking_at_high,ranking_changes\n");
+        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,base,base_ci95,at_low,at_high,swing,relative_swing,swing_exceeds_ci95,ranking_base,ranking_at_low,ranking_at_high,ranking_changes_beyond_noise\n");
         var tornadoes = new Dictionary<(string Scenario, int Point, string Mechanism), List<TornadoBar>>();
         var rankingChanges = new List<string>();
+        var noiseSwaps = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (input, low, high) in results)
         {
             foreach (var point in baseRows.GroupBy(r => (r.Scenario, r.Point)))
             {
                 string rankBase = Ranking(point.ToList(), metric), rankLow = Ranking(At(low, point.Key), metric), rankHigh = Ranking(At(high, point.Key), metric);
-                bool changes = rankLow != rankBase || rankHigh != rankBase;
+                var flips = Flips(point.ToList(), At(low, point.Key), metric).Select(f => $"{f} at {input.Low}")
+                    .Concat(Flips(point.ToList(), At(high, point.Key), metric).Select(f => $"{f} at {input.High}")).ToList();
+                bool changes = flips.Count > 0;
                 if (changes)
-                    rankingChanges.Add($"{input.Path} at {point.Key.Scenario} point {point.Key.Point}: {rankBase} becomes {(rankLow != rankBase ? $"{rankLow} at {input.Low}" : $"{rankHigh} at {input.High}")}");
+                    rankingChanges.Add($"{input.Path} at {point.Key.Scenario} point {point.Key.Point}: {string.Join("; ", flips)}");
+                else if (rankLow != rankBase || rankHigh != rankBase)
+                    noiseSwaps.Add(input.Path);
                 foreach (var row in point)
                 {
                     double b = Evaluator.Value(row, metric), half = Precision.Of(row, metric).HalfWidth;
@@ -152,11 +157,12 @@ public static class SensitivityCommand
         foreach (var ((scenario, point, mechanism), bars) in tornadoes)
         {
             var row = baseRows.First(r => r.Scenario == scenario && r.Point == point && r.Mechanism == mechanism);
-            var top = bars.OrderByDescending(Tornado.Swing).Take(15).ToList();
+            double baseValue = Evaluator.Value(row, metric);
+            var top = bars.OrderByDescending(b => Tornado.Effect(b, baseValue)).Take(15).ToList();
             var chart = new Tornado
             {
                 Title = $"{mechanism}: what moves {options.Metric} ({scenario}, point {point}{PointLabel(row)})",
-                Subtitle = $"each input alone at the ends of its plausible range, the rest at their values; {top.Count} of {bars.Count} inputs, largest swing on top",
+                Subtitle = $"each input alone at both ends of its plausible range; {top.Count} of {bars.Count} inputs, largest effect on top",
                 XLabel = options.Metric,
                 Base = Evaluator.Value(row, metric),
                 Noise = Precision.Of(row, metric).HalfWidth,
@@ -181,12 +187,15 @@ public static class SensitivityCommand
         foreach (var ((scenario, point, mechanism), bars) in tornadoes.OrderBy(t => t.Key.Scenario, StringComparer.Ordinal).ThenBy(t => t.Key.Point).ThenBy(t => t.Key.Mechanism, StringComparer.Ordinal))
         {
             var row = baseRows.First(r => r.Scenario == scenario && r.Point == point && r.Mechanism == mechanism);
-            var top = bars.OrderByDescending(Tornado.Swing).Take(3).Where(b => Tornado.Swing(b) > 0).Select(b => $"{b.Input}: {F(b.AtLow)} .. {F(b.AtHigh)}");
-            output.WriteLine($"  {scenario}/{point} {mechanism} (at defaults {F(Evaluator.Value(row, metric))}): {string.Join("; ", top.DefaultIfEmpty("nothing moves it"))}");
+            double at = Evaluator.Value(row, metric);
+            var top = bars.OrderByDescending(b => Tornado.Effect(b, at)).Take(3).Where(b => Tornado.Effect(b, at) > 0).Select(b => $"{b.Input}: {F(b.AtLow)} .. {F(b.AtHigh)}");
+            output.WriteLine($"  {scenario}/{point} {mechanism} (at defaults {F(at)}): {string.Join("; ", top.DefaultIfEmpty("nothing moves it"))}");
         }
         output.WriteLine(rankingChanges.Count == 0
-            ? "the ranking of the designs never changes across these ranges"
-            : $"the ranking of the designs changes in {rankingChanges.Count} case(s):\n  " + string.Join("\n  ", rankingChanges));
+            ? "the ranking of the designs never changes beyond the noise across these ranges"
+            : $"the ranking of the designs changes beyond the noise in {rankingChanges.Count} case(s):\n  " + string.Join("\n  ", rankingChanges));
+        if (noiseSwaps.Count > 0)
+            output.WriteLine($"(designs whose 95% intervals overlap swap places, which is noise, under {noiseSwaps.Count} input(s): {string.Join(", ", noiseSwaps)})");
         output.WriteLine($"sensitivity.csv and tornado charts in {outDir}");
         return 0;
     }
@@ -203,6 +212,33 @@ public static class SensitivityCommand
     private static string Ranking(IReadOnlyList<SummaryRow> rows, PrecisionMetric metric) =>
         string.Join("<", rows.Where(r => r.Mechanism != "baseline").OrderBy(r => Evaluator.Value(r, metric) is var v && double.IsFinite(v) ? v : double.MaxValue)
             .ThenBy(r => r.Mechanism, StringComparer.Ordinal).Select(r => r.Mechanism));
+
+    /// <summary>
+    /// Pairs of designs whose order at <paramref name="end"/> is the reverse of their order at the defaults,
+    /// each order told apart from noise (the difference above the two 95% half-widths combined).
+    /// </summary>
+    private static IEnumerable<string> Flips(IReadOnlyList<SummaryRow> defaults, IReadOnlyList<SummaryRow> end, PrecisionMetric metric)
+    {
+        int Order(IReadOnlyList<SummaryRow> rows, string x, string y)
+        {
+            if (rows.FirstOrDefault(r => r.Mechanism == x) is not { } a || rows.FirstOrDefault(r => r.Mechanism == y) is not { } b)
+                return 0;
+            var (av, ah) = Precision.Of(a, metric);
+            var (bv, bh) = Precision.Of(b, metric);
+            double half = Math.Sqrt((double.IsFinite(ah) ? ah * ah : double.PositiveInfinity) + (double.IsFinite(bh) ? bh * bh : double.PositiveInfinity));
+            return double.IsFinite(av - bv) && Math.Abs(av - bv) > half ? Math.Sign(av - bv) : 0;
+        }
+        var names = defaults.Where(r => r.Mechanism != "baseline").Select(r => r.Mechanism).ToList();
+        for (int i = 0; i < names.Count; i++)
+        {
+            for (int j = i + 1; j < names.Count; j++)
+            {
+                int before = Order(defaults, names[i], names[j]), after = Order(end, names[i], names[j]);
+                if (before != 0 && after == -before)
+                    yield return $"{(after < 0 ? names[i] : names[j])} now below {(after < 0 ? names[j] : names[i])}";
+            }
+        }
+    }
 
     private static string F(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
 
