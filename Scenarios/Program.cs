@@ -92,7 +92,7 @@ namespace TlbSim.Scenarios
             var sensFile = new Argument<string>("file") { Description = "Scenario file" };
             var metricOption = new Option<string>("--metric") { Description = "The summary figure to explain: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown", DefaultValueFactory = _ => "op_latency_p99_ns" };
             var inputOption = new Option<string[]>("--input") { Description = "Move only this ranged input (repeatable; default: every input with a plausible range)" };
-            var morrisOption = new Option<int>("--morris") { Description = "Also run a Morris screening over all ranged inputs with this many trajectories (each costs inputs + 1 evaluations)" };
+            var morrisOption = new Option<int>("--morris") { Description = "Also run a Morris screening over the inputs moved (all ranged inputs, or those given with --input) with this many trajectories (each costs inputs + 1 evaluations)" };
             var sensOut = new Option<string?>("--out") { Description = "Result folder (default: results/sensitivity-<UTC time>)" };
             var sensJobs = new Option<int>("--jobs") { Description = "Runs in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
             var sensitivity = new Command("sensitivity", "Move each estimated input across its plausible range, one at a time: sensitivity.csv, tornado charts, and whether the designs' ranking changes")

@@ -101,7 +101,7 @@ public static class SensitivityCommand
                 error.WriteLine(err);
             return CheckAndList.BadInput;
         }
-        output.WriteLine($"sensitivity of {options.Metric}: {inputs.Count} ranged input(s), {2 * inputs.Count + 1} evaluations of {options.File}{(options.Morris > 0 ? $", then Morris screening with {options.Morris} trajectories ({options.Morris * (all.Count + 1)} evaluations)" : "")}");
+        output.WriteLine($"sensitivity of {options.Metric}: {inputs.Count} ranged input(s), {2 * inputs.Count + 1} evaluations of {options.File}{(options.Morris > 0 ? $", then a Morris screening over them with {options.Morris} trajectories ({options.Morris * (inputs.Count + 1)} evaluations)" : "")}");
         var results = new List<(RangedInput Input, IReadOnlyList<SummaryRow> Low, IReadOnlyList<SummaryRow> High)>();
         foreach (var input in inputs)
         {
@@ -173,7 +173,7 @@ public static class SensitivityCommand
             files[stem + ".png"] = chart.Png();
         }
         if (options.Morris > 0)
-            files["morris.csv"] = Morris(options, all, metric, baseRows, output, cancel);
+            files["morris.csv"] = Morris(options, inputs, metric, baseRows, output, cancel);
         Directory.CreateDirectory(outDir);
         foreach (var (name, content) in files)
         {

@@ -44,6 +44,22 @@ public class DebateToolsTests
     }
 
     [Fact]
+    public void A_Morris_screening_gives_WRPKRU_cycles_an_elementary_effect_on_pku_and_none_on_temporary_mm()
+    {
+        string dir = Temp();
+        var error = new StringWriter();
+        int code = TlbsimCli.Run(["sensitivity", Path.Combine(Examples, "sensitivity.yaml"), "--metric", "op_latency_mean_ns", "--input", "mechanism.wrpkru_cycles", "--input", "mechanism.write",
+            "--morris", "2", "--set", "duration=2ms", "--set", "replications=1", "--set", "machine.cpus=8", "--out", dir, "--jobs", "2"], new StringWriter(), error);
+        Assert.True(code == 0, error.ToString());
+        var rows = File.ReadAllLines(Path.Combine(dir, "morris.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        double MuStar(string input, string mechanism) => double.Parse(rows.Single(r => r[0] == input && r[5] == mechanism)[7], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("2", rows.First(r => r[0] == "mechanism.wrpkru_cycles" && r[5] == "pku")[6]); // one effect per trajectory
+        Assert.True(MuStar("mechanism.wrpkru_cycles", "pku") > 10, "89 cycles more per WRPKRU pair: tens of ns per write");
+        Assert.Equal(0, MuStar("mechanism.wrpkru_cycles", "temporary_mm"));
+        Assert.True(MuStar("mechanism.write", "temporary_mm") > 10, "temporary_mm's write and PTE stores are all priced by mechanism.write");
+    }
+
+    [Fact]
     public void Crossover_brackets_the_crossing_of_a_design_with_a_budget_and_of_two_designs()
     {
         string dir = Temp();
