@@ -15,6 +15,11 @@ if (args is ["product", .. var cases])
     TlbSim.Bench.Product.Run(cases);
     return;
 }
+if (args is ["queue"])
+{
+    TlbSim.Bench.QueueBenchmark.Run();
+    return;
+}
 if (args is ["quick"])
 {
     TlbSim.Bench.Quick.Run();
