@@ -62,6 +62,13 @@ public static class CheckAndList
             if (first.Description.Length > 0)
                 sb.WriteLine($"  {first.Description}");
             sb.WriteLine($"  mechanisms: {string.Join(", ", first.Mechanisms)}");
+            foreach (var m in first.Mechanisms.Where(m => loaded.Designs.Sequence(m.Design) is { } seq && seq.DefinedAt.StartsWith(loaded.Path, StringComparison.Ordinal)).Select(m => m.Design).Distinct())
+                sb.WriteLine($"  design {m} (defined in this file): {loaded.Designs.KernelPath(m)}");
+            if (first.Crossover.A.Length > 0)
+            {
+                var q = first.Crossover;
+                sb.WriteLine($"  crossover question: where {q.A} and {q.B} cross on {ParamReflection.Snake(q.Metric.ToString())} along {q.Along} from {q.From} to {q.To} (tlbsim crossover {file})");
+            }
             sb.WriteLine($"  duration {first.Duration} after {first.Warmup} warm-up, seed {first.Seed}, tlb model {ParamReflection.Format(first.TlbModel)}");
             foreach (var p in s.Points)
             {
