@@ -44,6 +44,9 @@ public sealed record SensitivityOptions
 /// </summary>
 public static class SensitivityCommand
 {
+    /// <summary>Most Morris trajectories (each costs one evaluation per input moved, plus one).</summary>
+    public const int MaxTrajectories = 1000;
+
     /// <summary>A ranged input: its key path and range as written.</summary>
     public sealed record RangedInput(string Path, string Low, string High, Type Type, string Source);
 
@@ -73,6 +76,11 @@ public static class SensitivityCommand
         if (!Evaluator.Metrics.TryGetValue(options.Metric, out var metric))
         {
             error.WriteLine($"--metric {options.Metric}: unknown{Suggest.DidYouMean(options.Metric, Evaluator.Metrics.Keys)}; one of {string.Join(", ", Evaluator.Metrics.Keys)}");
+            return CheckAndList.BadInput;
+        }
+        if (options.Morris is < 0 or > MaxTrajectories)
+        {
+            error.WriteLine($"--morris {options.Morris}: from 0 (no screening) to {MaxTrajectories} trajectories");
             return CheckAndList.BadInput;
         }
         var all = RangedInputs();
@@ -119,7 +127,7 @@ public static class SensitivityCommand
                 output.WriteLine($"  {input.Path} {input.Low} .. {input.High}: left out, an end is invalid here: {(e.Errors.Count > 0 ? e.Errors[0].Message : e.Message)}");
             }
         }
-        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,base,base_ci95,at_low,at_high,swing,relative_swing,swing_exceeds_ci95,ranking_base,ranking_at_low,ranking_at_high,ranking_changes_beyond_noise\n");
+        var csv = new StringBuilder("input,low,high,scenario,point,mechanism,base,base_ci95,at_low,at_high,swing,effect,relative_effect,effect_exceeds_ci95,ranking_base,ranking_at_low,ranking_at_high,ranking_changes_beyond_noise\n");
         var tornadoes = new Dictionary<(string Scenario, int Point, string Mechanism), List<TornadoBar>>();
         var rankingChanges = new List<string>();
         var noiseSwaps = new SortedSet<string>(StringComparer.Ordinal);
@@ -141,8 +149,9 @@ public static class SensitivityCommand
                     double l = Find(low, row) is { } lr ? Evaluator.Value(lr, metric) : double.NaN;
                     double h = Find(high, row) is { } hr ? Evaluator.Value(hr, metric) : double.NaN;
                     double swing = h - l;
+                    double effect = Tornado.Effect(new TornadoBar(input.Path, l, h), b);
                     csv.Append(string.Join(",", input.Path, input.Low, input.High, row.Scenario, row.Point.ToString(CultureInfo.InvariantCulture), row.Mechanism,
-                        F(b), F(half), F(l), F(h), F(swing), F(b != 0 ? swing / b : double.NaN), double.IsFinite(swing) && double.IsFinite(half) && Math.Abs(swing) > half ? "true" : "false",
+                        F(b), F(half), F(l), F(h), F(swing), F(effect), F(b != 0 ? effect / Math.Abs(b) : double.NaN), double.IsFinite(half) && effect > half ? "true" : "false",
                         rankBase, rankLow, rankHigh, changes ? "true" : "false")).Append('\n');
                     if (row.Mechanism != "baseline")
                     {
@@ -196,7 +205,16 @@ public static class SensitivityCommand
             : $"the ranking of the designs changes beyond the noise in {rankingChanges.Count} case(s):\n  " + string.Join("\n  ", rankingChanges));
         if (noiseSwaps.Count > 0)
             output.WriteLine($"(designs whose 95% intervals overlap swap places, which is noise, under {noiseSwaps.Count} input(s): {string.Join(", ", noiseSwaps)})");
-        output.WriteLine($"sensitivity.csv and tornado charts in {outDir}");
+        if (options.Morris > 0)
+        {
+            var morris = ((string)files["morris.csv"]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(','))
+                .Where(c => c[5] != "baseline" && double.TryParse(c[7], NumberStyles.Float, CultureInfo.InvariantCulture, out double mu) && mu > 0)
+                .GroupBy(c => (c[3], c[4], c[5])).Select(g => $"  {g.Key.Item1}/{g.Key.Item2} {g.Key.Item3}: {string.Join("; ", g.Take(3).Select(c => $"{c[0]} mu* {c[7]} sigma {c[9]}"))}").ToList();
+            output.WriteLine($"Morris screening (mu*: mean absolute effect of moving an input across 2/3 of its range; sigma: interactions):");
+            foreach (var line in morris.DefaultIfEmpty("  no input moved any design"))
+                output.WriteLine(line);
+        }
+        output.WriteLine($"sensitivity.csv{(options.Morris > 0 ? ", morris.csv" : "")} and tornado charts in {outDir}");
         return 0;
     }
 
@@ -240,7 +258,8 @@ public static class SensitivityCommand
         }
     }
 
-    private static string F(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "";
+    /// <summary>A figure to six significant digits; rounding noise (below 1e-9) prints as 0.</summary>
+    private static string F(double v) => !double.IsFinite(v) ? "" : Math.Abs(v) < 1e-9 ? "0" : v.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Morris screening (Morris 1991; Campolongo et al. 2007's mu*): R trajectories on a 4-level grid over

@@ -19,6 +19,9 @@ public sealed class Binder
     private readonly Designs _designs;
     private SettingNode? _mechanismsNode;
 
+    /// <summary>Most primitive steps one operation of a sequence design may run (repeats multiplied out): bounds a run's work per event.</summary>
+    public const long MaxStepsPerOperation = 1_000_000;
+
     /// <summary>Creates a binder that adds its errors to <paramref name="errors"/>; <paramref name="designs"/> are the designs the file can name.</summary>
     public Binder(List<ScenarioError> errors, IReadOnlyDictionary<string, IReadOnlyDictionary<string, SettingNode>>? userPresets = null, Designs? designs = null)
     {
@@ -159,7 +162,7 @@ public sealed class Binder
                 continue;
             if (labels.TryGetValue(choice.Label, out var first))
             {
-                _errors.Add(new ScenarioError(item.Location, at, $"'{choice.Label}' is listed twice (first at {first}); give one a label"));
+                _errors.Add(new ScenarioError(item.Location, at, $"'{choice.Label}' is listed twice (first at {first}); give one of them a different label"));
                 continue;
             }
             labels[choice.Label] = item.Location;
@@ -180,7 +183,7 @@ public sealed class Binder
                 _errors.Add(new ScenarioError(item.Location, path, UnknownDesign(name)));
                 return null;
             }
-            return new MechanismChoice(name, name, options, new Dictionary<string, long>(), _designs);
+            return Bounded(name, options, new Dictionary<string, long>(), item, path) ? new MechanismChoice(name, name, options, new Dictionary<string, long>(), _designs) : null;
         }
         if (item.Map is null)
         {
@@ -193,7 +196,10 @@ public sealed class Binder
         string design = nameNode?.Scalar?.Trim() ?? "";
         if (nameNode is null)
         {
-            _errors.Add(new ScenarioError(item.Location, $"{path}.name", "an entry with options names its design: {name: prlist, prlist_grouping: per_node}"));
+            var close = work.Map!.Select(kv => kv.Key).FirstOrDefault(k => Suggest.Closest(k, ["name"]) is not null);
+            _errors.Add(new ScenarioError(item.Location, $"{path}.name", close is not null
+                ? $"unknown key '{close}' (did you mean 'name'?); an entry with options names its design: {{name: prlist, prlist_grouping: per_node}}"
+                : "an entry with options names its design: {name: prlist, prlist_grouping: per_node}"));
             return null;
         }
         if (!_designs.Contains(design))
@@ -239,7 +245,25 @@ public sealed class Binder
             _errors.Add(new ScenarioError(labelNode?.Location ?? item.Location, $"{path}.label", "'baseline' names the reference every slowdown is relative to: the baseline design with the scenario's options"));
             return null;
         }
+        if (!Bounded(design, bound, designParams, item, path))
+            return null;
         return new MechanismChoice(label, design, bound, designParams, _designs) { Options = written };
+    }
+
+    /// <summary>Whether one operation of <paramref name="design"/> stays within <see cref="MaxStepsPerOperation"/> with these options (an error when not).</summary>
+    private bool Bounded(string design, Model.Mechanisms.MechanismParams options, IReadOnlyDictionary<string, long> designParams, SettingNode item, string path)
+    {
+        if (_designs.Sequence(design) is not { } sequence)
+            return true;
+        var values = new Dictionary<string, long>(sequence.Params, StringComparer.Ordinal);
+        foreach (var (k, v) in designParams)
+            values[k] = v;
+        long steps = sequence.Expansion(options, values);
+        if (steps <= MaxStepsPerOperation)
+            return true;
+        string count = steps == long.MaxValue ? "more than 9e18" : steps.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        _errors.Add(new ScenarioError(item.Location, path, $"design '{design}' runs up to {count} primitive steps per operation (repeats multiplied out); at most {MaxStepsPerOperation:N0}"));
+        return false;
     }
 
     private static string? PresetKind(Type type) => PresetKinds.FirstOrDefault(kv => kv.Value == type).Key;

@@ -108,7 +108,7 @@ public static class DesignLoader
         var steps = reader.List(stepsNode, $"{path}.steps");
         if (steps is null)
             return null;
-        if (steps.Count == 0)
+        if (stepsNode.Sequence is { Count: 0 })
             errors.Add(new ScenarioError(stepsNode.Location, $"{path}.steps", "the list is empty; a design does something"));
         return new Sequence(name, def.Get("description")?.Scalar?.Trim() ?? "", steps)
         {
@@ -135,6 +135,8 @@ public static class DesignLoader
                 return null;
             }
             var steps = new List<Step>();
+            if (node.Sequence.Count == 0 && !path.EndsWith(".steps", StringComparison.Ordinal) && !path.EndsWith(".else", StringComparison.Ordinal))
+                errors.Add(new ScenarioError(node.Location, path, "an empty block; give it steps or remove it"));
             for (int i = 0; i < node.Sequence.Count; i++)
             {
                 if (++_steps > MaxSteps)
@@ -304,9 +306,13 @@ public static class DesignLoader
                 if (long.TryParse(wanted, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v))
                     test = (_, d) => d[param] == v;
                 else
-                    errors.Add(new ScenarioError(args.Get("is")?.Location ?? args.Location, $"{path}.is", $"'{param}' is a whole number; expected one"));
+                    errors.Add(new ScenarioError(args.Get("is")?.Location ?? args.Location, $"{path}.is", wanted.Length == 0 ? "missing: the value to compare with" : $"'{wanted}' is not a whole number, which '{param}' is"));
             }
-            else if (MechanismKeys.TryGetValue(param, out var info))
+            else if (MechanismKeys.TryGetValue(param, out var info) && wanted.Length == 0)
+            {
+                errors.Add(new ScenarioError(args.Location, $"{path}.is", $"missing: the value of {param} to compare with"));
+            }
+            else if (MechanismKeys.TryGetValue(param, out info))
             {
                 var value = ParamReflection.Convert(wanted, info.Type, out var error);
                 if (error is not null)

@@ -65,16 +65,33 @@ public sealed record CrossoverParams : IParameters
     public string Along { get; init; } = "";
 
     /// <summary>Start of the range.</summary>
-    [Param("Low end of the range searched, in the parameter's unit (durations in picoseconds)", Unit = "value")]
-    public double From { get; init; }
+    [Param("Low end of the range searched, written as the parameter is (64, 0.5, 20ns)")]
+    public string From { get; init; } = "";
 
     /// <summary>End of the range.</summary>
-    [Param("High end of the range searched", Unit = "value")]
-    public double To { get; init; }
+    [Param("High end of the range searched, written as the parameter is")]
+    public string To { get; init; } = "";
 
     /// <summary>Resolution.</summary>
     [Param("Stop when the crossing is bracketed this tightly: a whole step for whole-number parameters (0: 1, or sockets x threads per core for machine.cpus), else a share of the value (0: 5%)", Unit = "value")]
     public double Resolution { get; init; }
+
+    /// <summary>The range's ends as numbers (picoseconds for durations), or null when they do not convert.</summary>
+    public (double From, double To)? Range()
+    {
+        if (ScenarioLoader.ResolveType(Along) is not { } type)
+            return null;
+        double? Number(string text) => ParamReflection.Convert(text, type, out var error) switch
+        {
+            _ when error is not null => null,
+            int i => i,
+            long l => l,
+            double d => d,
+            Model.Units.Duration t => t.Picoseconds,
+            _ => null,
+        };
+        return Number(From) is { } a && Number(To) is { } b ? (a, b) : null;
+    }
 
     /// <summary>Replication cap per probe.</summary>
     [Param("Most replications a probe may reach while the two cannot be told apart (each round doubles them)", Unit = "runs")]
@@ -85,10 +102,24 @@ public sealed record CrossoverParams : IParameters
     {
         if (A.Length == 0)
             yield break;
+        if (A == B)
+            yield return $"{Check.Join(path, "b")}: the same as a; compare two designs, or a design with a budget";
+        if (double.TryParse(B, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double budget) && !double.IsFinite(budget))
+            yield return $"{Check.Join(path, "b")}: a budget must be a finite number (was {B})";
         if (Along.Length == 0 || ScenarioLoader.ResolveType(Along) is not { } type || !(type == typeof(int) || type == typeof(long) || type == typeof(double) || type == typeof(Model.Units.Duration)))
-            yield return $"{Check.Join(path, "along")}: '{Along}' is not a numeric parameter path";
-        if (!(To > From))
+        {
+            yield return $"{Check.Join(path, "along")}: '{Along}' is not a numeric parameter path{Suggest.DidYouMean(Along, ScenarioLoader.AllPaths())} (a design's own params are set per mechanisms entry and cannot be moved)";
+            yield break;
+        }
+        foreach (var (key, text) in new[] { ("from", From), ("to", To) })
+        {
+            ParamReflection.Convert(text, type, out var error);
+            if (text.Length == 0 || error is not null)
+                yield return $"{Check.Join(path, key)}: {(text.Length == 0 ? "missing" : error)} (a value of {Along})";
+        }
+        if (Range() is { } r && !(r.To > r.From))
             yield return $"{Check.Join(path, "to")}: must be above from ({From})";
+
         foreach (var e in Check.Range(path, "max_replications", MaxReplications, 2, 1000))
             yield return e;
     }

@@ -67,7 +67,7 @@ public class DebateToolsTests
         var error = new StringWriter();
         Assert.True(TlbsimCli.Run(["crossover", Path.Combine(Examples, "crossover.yaml"), "--out", dir, "--jobs", "2"], output, error) == 0, error.ToString());
         string text = output.ToString();
-        Assert.Contains("rare_alloc_budget: rare_alloc and 10000 cross on op_latency_p50_ns between machine.cpus=", text, StringComparison.Ordinal);
+        Assert.Contains("rare_alloc_budget: rare_alloc and the budget 10000 cross on op_latency_p50_ns between machine.cpus=", text, StringComparison.Ordinal);
         Assert.Contains("pku_vs_temporary_mm: pku and temporary_mm cross on op_latency_mean_ns between mechanism.pku_tag_every=", text, StringComparison.Ordinal);
         Golden("crossover.crossover.csv", File.ReadAllText(Path.Combine(dir, "crossover.csv")));
     }
@@ -93,6 +93,61 @@ public class DebateToolsTests
     }
 
     [Fact]
+    public void Crossover_along_a_duration_takes_and_reports_it_in_its_unit()
+    {
+        // temporary_mm's median is 116 ns plus three stores (set_pte, the write, pte_clear) priced by mechanism.write:
+        // it passes 200 ns near write = 28 ns.
+        string file = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-debate").FullName, "d.yaml");
+        File.WriteAllText(file, """
+            scenarios:
+              - name: store_cost
+                machine: {preset: skylake_sp_2s, cpus: 8}
+                mechanisms: [temporary_mm]
+                operations: {rate: 20000}
+                duration: 2ms
+                warmup: 1ms
+                crossover: {a: temporary_mm, b: 200, metric: op_latency_p50_ns, along: mechanism.write, from: 5ns, to: 50ns, max_replications: 4}
+            """);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(TlbsimCli.Run(["crossover", file, "--out", Temp(), "--jobs", "2"], output, error) == 0, error.ToString());
+        var m = System.Text.RegularExpressions.Regex.Match(output.ToString(), @"between mechanism.write=([0-9.]+)ns \(temporary_mm below\) and ([0-9.]+)ns");
+        Assert.True(m.Success, output.ToString());
+        double lo = double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), hi = double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(lo, 25, 28.1);
+        Assert.InRange(hi, 28, 31);
+    }
+
+    [Fact]
+    public void A_crossover_whose_range_leaves_the_valid_values_is_refused_before_any_run()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("tlbsim-debate").FullName, "bad.yaml");
+        File.WriteAllText(file, """
+            scenarios:
+              - name: x
+                mechanisms: [pku, temporary_mm]
+                crossover: {a: pku, b: temporary_mm, along: machine.cpus, from: 0, to: 64}
+              - name: y
+                mechanisms: [pku]
+                crossover: {a: pku, b: pku, along: mechanism.wrpkru_cycle, from: 1, to: 2}
+            """);
+        var error = new StringWriter();
+        Assert.Equal(2, TlbsimCli.Run(["crossover", file, "--out", Temp()], new StringWriter(), error));
+        string text = error.ToString();
+        Assert.Contains("crossover.b: the same as a", text, StringComparison.Ordinal);
+        Assert.Contains("'mechanism.wrpkru_cycle' is not a numeric parameter path (did you mean 'mechanism.wrpkru_cycles'?)", text, StringComparison.Ordinal);
+        File.WriteAllText(file, """
+            scenarios:
+              - name: x
+                mechanisms: [pku, temporary_mm]
+                crossover: {a: pku, b: temporary_mm, along: machine.cpus, from: 0, to: 64}
+            """);
+        error = new StringWriter();
+        Assert.Equal(2, TlbsimCli.Run(["crossover", file, "--out", Temp()], new StringWriter(), error));
+        Assert.Contains("with machine.cpus at crossover end 0 of scenario x", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bad_questions_are_refused_with_exit_2_and_a_suggestion()
     {
         var error = new StringWriter();
@@ -104,6 +159,9 @@ public class DebateToolsTests
         error = new StringWriter();
         Assert.Equal(2, TlbsimCli.Run(["crossover", Path.Combine(Examples, "crossover.yaml"), "--set", "crossover.a=rare_aloc"], new StringWriter(), error));
         Assert.Contains("'rare_aloc' is not among this scenario's mechanisms", error.ToString(), StringComparison.Ordinal);
+        error = new StringWriter();
+        Assert.Equal(2, TlbsimCli.Run(["sensitivity", Path.Combine(Examples, "sensitivity.yaml"), "--morris", "-3"], new StringWriter(), error));
+        Assert.Contains("--morris -3: from 0", error.ToString(), StringComparison.Ordinal);
     }
 }
 

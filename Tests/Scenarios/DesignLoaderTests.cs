@@ -72,6 +72,29 @@ public class DesignLoaderTests
     }
 
     [Fact]
+    public void A_design_whose_repeats_multiply_past_a_million_steps_per_operation_is_refused_where_it_is_used()
+    {
+        const string text = """
+            designs:
+              bomb:
+                params: {n: 1000}
+                steps:
+                  - repeat: {times: 1000000, steps: [{repeat: {times: 1000000, steps: [{repeat: {times: 1000000, steps: [write]}}]}}]}
+              fine:
+                params: {n: 1000}
+                steps:
+                  - repeat: {times: n, steps: [{repeat: {times: n, steps: [write]}}]}
+            scenarios:
+              - name: x
+                mechanisms: [bomb, fine, {name: fine, n: 1001}]
+            """;
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(text, "bomb.yaml"));
+        Assert.Equal(2, e.Errors.Count);
+        Assert.Contains("bomb.yaml:12:18: mechanisms[0]: design 'bomb' runs up to 1,000,000,000,000,000,000 primitive steps per operation", e.Errors[0].ToString(), StringComparison.Ordinal);
+        Assert.Contains("mechanisms[2]: design 'fine' runs up to 1,002,001 primitive steps per operation (repeats multiplied out); at most 1,000,000", e.Errors[1].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_design_written_in_the_file_runs_like_a_built_in_one_and_every_n_runs_its_steps_on_one_call_in_n()
     {
         var dir = Run("""

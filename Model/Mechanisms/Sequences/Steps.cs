@@ -107,6 +107,35 @@ public sealed record Sequence(string Name, string Description, IReadOnlyList<Ste
     /// <summary>The kernel path, rendered from the steps.</summary>
     public string KernelPath => Render(Steps) + (Hooks.Count > 0 ? $"; every interrupt entry/exit: {string.Join(", ", Hooks)}" : "");
 
+    /// <summary>
+    /// The most primitive steps one operation can run with these parameters (repeats multiplied out, the
+    /// larger branch of each when), saturating at <see cref="long.MaxValue"/>: what bounds an operation.
+    /// </summary>
+    public long Expansion(MechanismParams p, IReadOnlyDictionary<string, long> designParams) => Count(Steps, p, designParams);
+
+    private static long Count(IReadOnlyList<Step> steps, MechanismParams p, IReadOnlyDictionary<string, long> d)
+    {
+        long total = 0;
+        foreach (var step in steps)
+        {
+            long n = step switch
+            {
+                PrimitiveStep => 1,
+                RepeatStep r => Times(r.Times.Read(p, d), Count(r.Steps, p, d)),
+                EveryStep e => Count(e.Steps, p, d),
+                OnceStep o => Count(o.Steps, p, d),
+                WhenStep w => Math.Max(Count(w.Then, p, d), Count(w.Else, p, d)),
+                IrqsOffStep i => Count(i.Steps, p, d),
+                TextMutexStep m => Count(m.Steps, p, d),
+                _ => 1,
+            };
+            total = total > long.MaxValue - n ? long.MaxValue : total + n;
+        }
+        return total;
+    }
+
+    private static long Times(long a, long b) => a == 0 || b == 0 ? 0 : a > long.MaxValue / b ? long.MaxValue : a * b;
+
     /// <summary>Steps joined as a kernel path.</summary>
     public static string Render(IReadOnlyList<Step> steps) => string.Join("; ", steps.Select(s => s.Render()));
 }
