@@ -198,7 +198,7 @@ public static class CrossoverCommand
                 Subtitle = answer,
                 XLabel = duration ? $"{q.Along} [ns]" : q.Along,
                 YLabel = metricName,
-                XLog = geometric,
+                XLog = geometric || (from > 0 && to / from >= 64),
                 YLog = ordered.All(p => p.A > 0 && p.B > 0) && ordered.Max(p => Math.Max(p.A, p.B)) > 10 * ordered.Min(p => Math.Min(p.A, p.B)),
                 Series =
                 [
