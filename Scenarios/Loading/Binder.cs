@@ -83,7 +83,7 @@ public sealed class Binder
                 info.Property.SetValue(record, value);
         }
         if (cpus is not null)
-            record = SizeMachine((MachineParams)record, cpus, Check.Join(path, "cpus"));
+            record = SizeMachine((MachineParams)record, cpus, path);
         return record;
     }
 
@@ -306,8 +306,9 @@ public sealed class Binder
         return null;
     }
 
-    private MachineParams SizeMachine(MachineParams machine, SettingNode cpusNode, string path)
+    private MachineParams SizeMachine(MachineParams machine, SettingNode cpusNode, string machinePath)
     {
+        string path = Check.Join(machinePath, "cpus");
         var value = ParamReflection.Convert(cpusNode.Scalar ?? "", typeof(int), out var error);
         if (error is not null)
         {
@@ -325,7 +326,7 @@ public sealed class Binder
                 $"{cpus} CPUs cannot be laid out on {t.Sockets} socket(s) with {t.ThreadsPerCore} thread(s) per core: it must be a positive multiple of {perCore}"));
             return machine;
         }
-        _locations["machine.topology.cores_per_socket"] = cpusNode.Location;
+        _locations[Check.Join(machinePath, "topology.cores_per_socket")] = cpusNode.Location;
         return machine with { Topology = t with { CoresPerSocket = cpus / perCore } };
     }
 

@@ -228,7 +228,7 @@ public static class ScenarioLoader
                     errors.Add(new ScenarioError(at, axisPath, $"'{blocked}' holds a single value in this scenario, so '{axisPath}' cannot be swept; write {blocked} as a mapping"));
             }
             var binder = new Binder(errors, presets, designs);
-            var settings = binder.BindScenario(pointNode, "");
+            var settings = binder.BindScenario(pointNode, path);
             points.Add(new SweepPoint(points.Count, assignment.Select(a => new KeyValuePair<string, string>(a.Path, a.Value)).ToArray(), settings));
         }
         return new Scenario(name, axes.Select(a => new SweepAxis(a.Path, a.Values.Select(v => v.Text).ToArray())).ToArray(), points) { Source = merged };

@@ -90,8 +90,8 @@ public class DesignLoaderTests
             """;
         var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(text, "bomb.yaml"));
         Assert.Equal(2, e.Errors.Count);
-        Assert.Contains("bomb.yaml:12:18: mechanisms[0]: design 'bomb' runs up to 1,000,000,000,000,000,000 primitive steps per operation", e.Errors[0].ToString(), StringComparison.Ordinal);
-        Assert.Contains("mechanisms[2]: design 'fine' runs up to 1,002,001 primitive steps per operation (repeats multiplied out); at most 1,000,000", e.Errors[1].ToString(), StringComparison.Ordinal);
+        Assert.Contains("bomb.yaml:12:18: scenarios[0].mechanisms[0]: design 'bomb' runs up to 1,000,000,000,000,000,000 primitive steps per operation", e.Errors[0].ToString(), StringComparison.Ordinal);
+        Assert.Contains("scenarios[0].mechanisms[2]: design 'fine' runs up to 1,002,001 primitive steps per operation (repeats multiplied out); at most 1,000,000", e.Errors[1].ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public class ScenarioLoaderTests
         var error = new StringWriter();
         Assert.Equal(0, TlbsimCli.Run(["check", Path.Combine(dir, "good.yaml")], output, error));
         Assert.Equal(2, TlbsimCli.Run(["check", Path.Combine(dir, "bad.yaml")], output, error));
-        Assert.Contains("bad.yaml:3:5: kernal: unknown key 'kernal'", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("bad.yaml:3:5: scenarios[0].kernal: unknown key 'kernal'", error.ToString(), StringComparison.Ordinal);
         Assert.Equal(2, TlbsimCli.Run(["check", Path.Combine(dir, "missing.yaml")], output, error));
         Assert.Equal(2, TlbsimCli.Run(["check", "--set", "nonsense", Path.Combine(dir, "good.yaml")], output, error));
         Assert.Equal(2, TlbsimCli.Run(["frobnicate"], output, error));
