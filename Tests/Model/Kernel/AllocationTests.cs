@@ -19,7 +19,7 @@ public class AllocationTests
         }
         for (int i = 0; i < 100; i++)
             sim.Process(Loop(i));
-        sim.Run(Duration.FromMicroseconds(50)); // warm: pool and heap at their working size
+        sim.Run(Duration.FromMicroseconds(50)); // warm: timeout pool and calendar nodes at their working size
         long before = GC.GetAllocatedBytesForCurrentThread();
         long eventsBefore = sim.EventsProcessed;
         sim.Run(Duration.FromMicroseconds(500));

@@ -21,7 +21,7 @@ public class EventOrderTests
         var sim = new Simulation();
         var log = new List<Event>();
         var expected = new List<Event>();
-        // Interleave ties at t=1000 with other times so the heap grows many times while ties are pending.
+        // Interleave ties at t=1000 with other times so the queue grows many times while ties are pending.
         for (int i = 0; i < 5000; i++)
         {
             expected.Add(ScheduleAt(sim, 1000, EventPriority.Normal, log));
