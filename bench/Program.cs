@@ -15,6 +15,11 @@ if (args is ["product", .. var cases])
     TlbSim.Bench.Product.Run(cases);
     return;
 }
+if (args is ["allocations", var allocationCase])
+{
+    TlbSim.Bench.Allocations.Run(allocationCase);
+    return;
+}
 if (args is ["queue"])
 {
     TlbSim.Bench.QueueBenchmark.Run();

@@ -45,9 +45,6 @@ public sealed class LatencyBreakdown
 
     /// <summary>The rest of the wait for the targets, in picoseconds.</summary>
     public long RemoteWaitPs { get; internal set; }
-
-    /// <summary>A copy of the current sums.</summary>
-    public LatencyBreakdown Copy() => new() { WakePs = WakePs, IrqsOffPs = IrqsOffPs, PerTargetPs = PerTargetPs, RemoteWaitPs = RemoteWaitPs };
 }
 
 /// <summary>

@@ -171,11 +171,16 @@ public sealed partial class LinuxKernel
         if (full)
             return FlushTlbAll(me);
         if (Params.Policy is FlushPolicy.Broadcast or FlushPolicy.Rar)
-            return BroadcastFlush(me, pages, cpu => cpu.LoseKernelPages(pages, mappedBy));
+            return BroadcastFlush(me, pages, KernelPagesLoss(pages, mappedBy));
         if (!_kernelRangeFunctions.TryGetValue((pages, mappedBy), out var func))
-            _kernelRangeFunctions[(pages, mappedBy)] = func = cpu => FlushTlbOneKernel(cpu, pages, mappedBy);
+            _kernelRangeFunctions[(pages, mappedBy)] = func = KernelRangeFunction(pages, mappedBy);
         return OnEachCpuMask(me, Machine.OthersOf(me), func, runLocal: true);
     }
+
+    // Closures made apart from FlushTlbKernelRange, which would otherwise allocate their captures on every call.
+    private static Action<Cpu> KernelPagesLoss(long pages, PageSize mappedBy) => cpu => cpu.LoseKernelPages(pages, mappedBy);
+
+    private CallFunction KernelRangeFunction(long pages, PageSize mappedBy) => cpu => FlushTlbOneKernel(cpu, pages, mappedBy);
 
     /// <summary>flush_tlb_all: a global flush (__flush_tlb_all) on every online CPU, idle ones included.</summary>
     public IEnumerable<Event> FlushTlbAll(Cpu me)

@@ -125,7 +125,7 @@ public sealed record RunOutcome
 /// (csd_lock, llist_add, ICR writes, csd_lock_wait's walk), and the rest of the wait for targets (delivery,
 /// entry, their flush, the unlock). The remainder of <see cref="TotalPs"/> is the initiator's own work.
 /// </summary>
-public sealed record OperationBreakdown
+public readonly record struct OperationBreakdown
 {
     /// <summary>Sum of the operations' latencies.</summary>
     public long TotalPs { get; init; }
@@ -143,15 +143,11 @@ public sealed record OperationBreakdown
     public long RemoteWaitPs { get; init; }
 
     /// <summary>The sum of two breakdowns.</summary>
-    public OperationBreakdown Add(OperationBreakdown other)
+    public OperationBreakdown Add(in OperationBreakdown other) => new()
     {
-        ArgumentNullException.ThrowIfNull(other);
-        return new()
-        {
-            TotalPs = TotalPs + other.TotalPs, WakePs = WakePs + other.WakePs, IrqsOffPs = IrqsOffPs + other.IrqsOffPs,
-            PerTargetPs = PerTargetPs + other.PerTargetPs, RemoteWaitPs = RemoteWaitPs + other.RemoteWaitPs,
-        };
-    }
+        TotalPs = TotalPs + other.TotalPs, WakePs = WakePs + other.WakePs, IrqsOffPs = IrqsOffPs + other.IrqsOffPs,
+        PerTargetPs = PerTargetPs + other.PerTargetPs, RemoteWaitPs = RemoteWaitPs + other.RemoteWaitPs,
+    };
 }
 
 /// <summary>Receives what a run measures as it happens.</summary>
@@ -338,7 +334,8 @@ public static class Experiment
             foreach (var e in Resume())
                 yield return e;
             long start = jobs > 1 ? Math.Min(dueAt, sim.NowPicoseconds) : sim.NowPicoseconds;
-            var waits = cpu.Breakdown.Copy();
+            var b = cpu.Breakdown;
+            long wake = b.WakePs, irqsOff = b.IrqsOffPs, perTarget = b.PerTargetPs, remoteWait = b.RemoteWaitPs;
             foreach (var e in mechanism.Operate(context, cpu))
                 yield return e;
             if (start >= warmupEnd)
@@ -346,11 +343,10 @@ public static class Experiment
                 cpu.Machine.OperationsDone++;
                 int kind = mechanism.LastKind(cpu);
                 long latency = sim.NowPicoseconds - start;
-                var b = cpu.Breakdown;
                 breakdown[kind] = breakdown[kind].Add(new OperationBreakdown
                 {
-                    TotalPs = latency, WakePs = b.WakePs - waits.WakePs, IrqsOffPs = b.IrqsOffPs - waits.IrqsOffPs,
-                    PerTargetPs = b.PerTargetPs - waits.PerTargetPs, RemoteWaitPs = b.RemoteWaitPs - waits.RemoteWaitPs,
+                    TotalPs = latency, WakePs = b.WakePs - wake, IrqsOffPs = b.IrqsOffPs - irqsOff,
+                    PerTargetPs = b.PerTargetPs - perTarget, RemoteWaitPs = b.RemoteWaitPs - remoteWait,
                 });
                 observer.Operation(kind, new Duration(latency));
             }
