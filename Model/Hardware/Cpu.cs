@@ -216,36 +216,7 @@ public sealed class Cpu
     // ---- Primitives of a CPU program ------------------------------------------------------------
 
     /// <summary>Runs for <paramref name="time"/> with interrupts enabled, charging <paramref name="category"/>; interrupts are taken as they arrive and the rest of the time follows.</summary>
-    public IEnumerable<Event> Run(Duration time, TimeCategory category)
-    {
-        var sim = _machine.Simulation;
-        var remaining = time;
-        while (remaining.Picoseconds > 0 || _ipiPending)
-        {
-            if (_ipiPending)
-            {
-                foreach (var e in HandleInterrupts())
-                    yield return e;
-                continue;
-            }
-            _interruptible = true;
-            _waiting = category;
-            _runTimeout = sim.Timeout(remaining);
-            yield return _runTimeout;
-            _runTimeout = null;
-            _interruptible = false;
-            if (Process!.TryTakeInterrupt(out var interrupt))
-            {
-                remaining = interrupt.Remaining ?? Duration.Zero;
-                Account(category);
-            }
-            else
-            {
-                remaining = Duration.Zero;
-                Account(category);
-            }
-        }
-    }
+    public IEnumerable<Event> Run(Duration time, TimeCategory category) => (_runs.TryPop(out var run) ? run : new RunProgram(this)).Start(time, category);
 
     /// <summary>Runs for <paramref name="time"/> with interrupts disabled: an IPI arriving meanwhile is taken when the section ends.</summary>
     public IEnumerable<Event> RunIrqsOff(Duration time, TimeCategory category) =>
@@ -270,13 +241,169 @@ public sealed class Cpu
     /// Spends <paramref name="time"/> in the current interrupt state without taking interrupts at the end:
     /// the building block of functions that run inside a handler or an IRQ-disabled section.
     /// </summary>
-    public IEnumerable<Event> Spend(Duration time, TimeCategory category) => time.Picoseconds > 0 ? SpendNonzero(time, category) : [];
+    public IEnumerable<Event> Spend(Duration time, TimeCategory category) =>
+        time.Picoseconds > 0 ? (_spends.TryPop(out var spend) ? spend : new SpendProgram(this)).Start(time, category) : [];
 
-    private IEnumerable<Event> SpendNonzero(Duration time, TimeCategory category)
+    // Run and Spend are the sub-programs every shootdown round, handler and workload slice goes through, so
+    // their programs are written out as enumerators and pooled per CPU (returned when the caller's foreach
+    // disposes them): once warm, nothing is allocated for them. Each reads as the iterator in its comment.
+    private readonly Stack<RunProgram> _runs = new();
+    private readonly Stack<SpendProgram> _spends = new();
+
+    /// <summary>
+    /// Run's program:
+    /// <code>
+    /// while (remaining &gt; 0 || _ipiPending)
+    /// {
+    ///     if (_ipiPending) { foreach (var e in HandleInterrupts()) yield return e; continue; }
+    ///     _interruptible = true; _waiting = category;
+    ///     yield return _runTimeout = Timeout(remaining);
+    ///     _runTimeout = null; _interruptible = false;
+    ///     remaining = Process.TryTakeInterrupt(out var i) ? i.Remaining ?? 0 : 0;
+    ///     Account(category);
+    /// }
+    /// </code>
+    /// </summary>
+    private sealed class RunProgram(Cpu cpu) : IEnumerable<Event>, IEnumerator<Event>
     {
-        _waiting = category;
-        yield return _machine.Simulation.Timeout(time);
-        Account(category);
+        private Duration _remaining;
+        private TimeCategory _category;
+        private IEnumerator<Event>? _handler;
+        private bool _onTimeout;
+        private bool _returned;
+
+        public Event Current { get; private set; } = null!;
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        public RunProgram Start(Duration time, TimeCategory category)
+        {
+            _remaining = time;
+            _category = category;
+            _onTimeout = false;
+            _returned = false;
+            return this;
+        }
+
+        public bool MoveNext()
+        {
+            if (_onTimeout)
+            {
+                _onTimeout = false;
+                cpu._runTimeout = null;
+                cpu._interruptible = false;
+                _remaining = cpu.Process!.TryTakeInterrupt(out var interrupt) ? interrupt.Remaining ?? Duration.Zero : Duration.Zero;
+                cpu.Account(_category);
+            }
+            if (_handler is not null)
+            {
+                if (_handler.MoveNext())
+                {
+                    Current = _handler.Current;
+                    return true;
+                }
+                _handler.Dispose();
+                _handler = null;
+            }
+            while (_remaining.Picoseconds > 0 || cpu._ipiPending)
+            {
+                if (cpu._ipiPending)
+                {
+                    _handler = cpu.HandleInterrupts().GetEnumerator();
+                    if (_handler.MoveNext())
+                    {
+                        Current = _handler.Current;
+                        return true;
+                    }
+                    _handler.Dispose();
+                    _handler = null;
+                    continue;
+                }
+                cpu._interruptible = true;
+                cpu._waiting = _category;
+                cpu._runTimeout = cpu._machine.Simulation.Timeout(_remaining);
+                Current = cpu._runTimeout;
+                _onTimeout = true;
+                return true;
+            }
+            Current = null!;
+            return false;
+        }
+
+        public void Dispose()
+        {
+            _handler?.Dispose();
+            _handler = null;
+            Current = null!;
+            if (!_returned)
+            {
+                _returned = true;
+                cpu._runs.Push(this);
+            }
+        }
+
+        public IEnumerator<Event> GetEnumerator() => this;
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
+
+        public void Reset() => throw new NotSupportedException();
+    }
+
+    /// <summary>Spend's program: <c>_waiting = category; yield return Timeout(time); Account(category);</c></summary>
+    private sealed class SpendProgram(Cpu cpu) : IEnumerable<Event>, IEnumerator<Event>
+    {
+        private Duration _time;
+        private TimeCategory _category;
+        private int _step; // 0: not started, 1: on the timeout, 2: over
+        private bool _returned;
+
+        public Event Current { get; private set; } = null!;
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        public SpendProgram Start(Duration time, TimeCategory category)
+        {
+            _time = time;
+            _category = category;
+            _step = 0;
+            _returned = false;
+            return this;
+        }
+
+        public bool MoveNext()
+        {
+            switch (_step)
+            {
+                case 0:
+                    cpu._waiting = _category;
+                    Current = cpu._machine.Simulation.Timeout(_time);
+                    _step = 1;
+                    return true;
+                case 1:
+                    _step = 2;
+                    Current = null!;
+                    cpu.Account(_category);
+                    return false;
+                default:
+                    return false;
+            }
+        }
+
+        public void Dispose()
+        {
+            Current = null!;
+            if (!_returned)
+            {
+                _returned = true;
+                cpu._spends.Push(this);
+            }
+        }
+
+        public IEnumerator<Event> GetEnumerator() => this;
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
+
+        public void Reset() => throw new NotSupportedException();
     }
 
     /// <summary>
