@@ -85,7 +85,7 @@ internal sealed class EventCalendar
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long Earliest(out long order)
     {
-        ref var n = ref _nodes[_first[Earliest()]];
+        ref var n = ref _nodes[_first[EarliestBucket()]];
         order = n.Order;
         return n.Time;
     }
@@ -93,7 +93,7 @@ internal sealed class EventCalendar
     /// <summary>Removes the earliest event; the calendar must not be empty.</summary>
     public Event Pop(out long time, out long order)
     {
-        int node = Unlink(Earliest());
+        int node = Unlink(EarliestBucket());
         ref var n = ref _nodes[node];
         time = n.Time;
         order = n.Order;
@@ -137,7 +137,7 @@ internal sealed class EventCalendar
 
     /// <summary>Walks the cursor to the bucket holding the earliest calendar event and returns it; the calendar must not be empty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Earliest()
+    private int EarliestBucket()
     {
         int b = _cursor;
         int first = _first[b];
@@ -230,7 +230,7 @@ internal sealed class EventCalendar
         // The earliest events, in order, for their spacing; the rest are gathered as they lie.
         int k = Math.Min(Sample, count);
         for (int j = 0; j < k; j++)
-            _gathered[j] = Unlink(Earliest());
+            _gathered[j] = Unlink(EarliestBucket());
         int gathered = k;
         long latest = k > 0 ? _nodes[_gathered[k - 1]].Time : 0;
         for (int b = 0; b <= _mask; b++)
