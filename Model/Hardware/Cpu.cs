@@ -220,22 +220,7 @@ public sealed class Cpu
 
     /// <summary>Runs for <paramref name="time"/> with interrupts disabled: an IPI arriving meanwhile is taken when the section ends.</summary>
     public IEnumerable<Event> RunIrqsOff(Duration time, TimeCategory category) =>
-        time.Picoseconds <= 0 && !_ipiPending ? [] : RunIrqsOffThenTake(time, category);
-
-    private IEnumerable<Event> RunIrqsOffThenTake(Duration time, TimeCategory category)
-    {
-        if (time.Picoseconds > 0)
-        {
-            _waiting = category;
-            yield return _machine.Simulation.Timeout(time);
-            Account(category);
-        }
-        if (_ipiPending)
-        {
-            foreach (var e in HandleInterrupts())
-                yield return e;
-        }
-    }
+        time.Picoseconds <= 0 && !_ipiPending ? [] : (_irqsOffs.TryPop(out var run) ? run : new IrqsOffProgram(this)).Start(time, category);
 
     /// <summary>
     /// Spends <paramref name="time"/> in the current interrupt state without taking interrupts at the end:
@@ -244,11 +229,68 @@ public sealed class Cpu
     public IEnumerable<Event> Spend(Duration time, TimeCategory category) =>
         time.Picoseconds > 0 ? (_spends.TryPop(out var spend) ? spend : new SpendProgram(this)).Start(time, category) : [];
 
-    // Run and Spend are the sub-programs every shootdown round, handler and workload slice goes through, so
-    // their programs are written out as enumerators and pooled per CPU (returned when the caller's foreach
-    // disposes them): once warm, nothing is allocated for them. Each reads as the iterator in its comment.
+    // Run, Spend, RunIrqsOff and SpinUntil are the sub-programs every shootdown round, handler and workload
+    // slice goes through, so their programs are written out as enumerators and pooled per CPU (returned when
+    // the caller's foreach disposes them): once warm, nothing is allocated for them. Each reads as the
+    // iterator in its comment.
     private readonly Stack<RunProgram> _runs = new();
     private readonly Stack<SpendProgram> _spends = new();
+    private readonly Stack<IrqsOffProgram> _irqsOffs = new();
+    private readonly Stack<SpinProgram> _spins = new();
+
+    /// <summary>What the written-out programs share: the enumerator's plumbing, the return to the pool, and taking interrupts (a relay of <see cref="HandleInterrupts"/>).</summary>
+    private abstract class PooledProgram(Cpu cpu) : IEnumerable<Event>, IEnumerator<Event>
+    {
+        protected readonly Cpu Cpu = cpu;
+        private IEnumerator<Event>? _handler;
+        private bool _returned;
+
+        public Event Current { get; protected set; } = null!;
+
+        object System.Collections.IEnumerator.Current => Current;
+
+        /// <summary>In the middle of taking interrupts.</summary>
+        protected bool InHandler => _handler is not null;
+
+        protected void Rented() => _returned = false;
+
+        /// <summary>Starts or goes on taking the pending interrupts: true with <see cref="Current"/> set while the handler has an event to wait on, false when it is over.</summary>
+        protected bool TakeInterrupts()
+        {
+            _handler ??= Cpu.HandleInterrupts().GetEnumerator();
+            if (_handler.MoveNext())
+            {
+                Current = _handler.Current;
+                return true;
+            }
+            _handler.Dispose();
+            _handler = null;
+            return false;
+        }
+
+        public abstract bool MoveNext();
+
+        /// <summary>Puts this program back in its CPU's pool.</summary>
+        protected abstract void Return();
+
+        public void Dispose()
+        {
+            _handler?.Dispose();
+            _handler = null;
+            Current = null!;
+            if (!_returned)
+            {
+                _returned = true;
+                Return();
+            }
+        }
+
+        public IEnumerator<Event> GetEnumerator() => this;
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
+
+        public void Reset() => throw new NotSupportedException();
+    }
 
     /// <summary>
     /// Run's program:
@@ -264,65 +306,45 @@ public sealed class Cpu
     /// }
     /// </code>
     /// </summary>
-    private sealed class RunProgram(Cpu cpu) : IEnumerable<Event>, IEnumerator<Event>
+    private sealed class RunProgram(Cpu cpu) : PooledProgram(cpu)
     {
         private Duration _remaining;
         private TimeCategory _category;
-        private IEnumerator<Event>? _handler;
         private bool _onTimeout;
-        private bool _returned;
-
-        public Event Current { get; private set; } = null!;
-
-        object System.Collections.IEnumerator.Current => Current;
 
         public RunProgram Start(Duration time, TimeCategory category)
         {
+            Rented();
             _remaining = time;
             _category = category;
             _onTimeout = false;
-            _returned = false;
             return this;
         }
 
-        public bool MoveNext()
+        public override bool MoveNext()
         {
             if (_onTimeout)
             {
                 _onTimeout = false;
-                cpu._runTimeout = null;
-                cpu._interruptible = false;
-                _remaining = cpu.Process!.TryTakeInterrupt(out var interrupt) ? interrupt.Remaining ?? Duration.Zero : Duration.Zero;
-                cpu.Account(_category);
+                Cpu._runTimeout = null;
+                Cpu._interruptible = false;
+                _remaining = Cpu.Process!.TryTakeInterrupt(out var interrupt) ? interrupt.Remaining ?? Duration.Zero : Duration.Zero;
+                Cpu.Account(_category);
             }
-            if (_handler is not null)
+            if (InHandler && TakeInterrupts())
+                return true;
+            while (_remaining.Picoseconds > 0 || Cpu._ipiPending)
             {
-                if (_handler.MoveNext())
+                if (Cpu._ipiPending)
                 {
-                    Current = _handler.Current;
-                    return true;
-                }
-                _handler.Dispose();
-                _handler = null;
-            }
-            while (_remaining.Picoseconds > 0 || cpu._ipiPending)
-            {
-                if (cpu._ipiPending)
-                {
-                    _handler = cpu.HandleInterrupts().GetEnumerator();
-                    if (_handler.MoveNext())
-                    {
-                        Current = _handler.Current;
+                    if (TakeInterrupts())
                         return true;
-                    }
-                    _handler.Dispose();
-                    _handler = null;
                     continue;
                 }
-                cpu._interruptible = true;
-                cpu._waiting = _category;
-                cpu._runTimeout = cpu._machine.Simulation.Timeout(_remaining);
-                Current = cpu._runTimeout;
+                Cpu._interruptible = true;
+                Cpu._waiting = _category;
+                Cpu._runTimeout = Cpu._machine.Simulation.Timeout(_remaining);
+                Current = Cpu._runTimeout;
                 _onTimeout = true;
                 return true;
             }
@@ -330,80 +352,190 @@ public sealed class Cpu
             return false;
         }
 
-        public void Dispose()
-        {
-            _handler?.Dispose();
-            _handler = null;
-            Current = null!;
-            if (!_returned)
-            {
-                _returned = true;
-                cpu._runs.Push(this);
-            }
-        }
-
-        public IEnumerator<Event> GetEnumerator() => this;
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
-
-        public void Reset() => throw new NotSupportedException();
+        protected override void Return() => Cpu._runs.Push(this);
     }
 
     /// <summary>Spend's program: <c>_waiting = category; yield return Timeout(time); Account(category);</c></summary>
-    private sealed class SpendProgram(Cpu cpu) : IEnumerable<Event>, IEnumerator<Event>
+    private sealed class SpendProgram(Cpu cpu) : PooledProgram(cpu)
     {
         private Duration _time;
         private TimeCategory _category;
         private int _step; // 0: not started, 1: on the timeout, 2: over
-        private bool _returned;
-
-        public Event Current { get; private set; } = null!;
-
-        object System.Collections.IEnumerator.Current => Current;
 
         public SpendProgram Start(Duration time, TimeCategory category)
         {
+            Rented();
             _time = time;
             _category = category;
             _step = 0;
-            _returned = false;
             return this;
         }
 
-        public bool MoveNext()
+        public override bool MoveNext()
         {
             switch (_step)
             {
                 case 0:
-                    cpu._waiting = _category;
-                    Current = cpu._machine.Simulation.Timeout(_time);
+                    Cpu._waiting = _category;
+                    Current = Cpu._machine.Simulation.Timeout(_time);
                     _step = 1;
                     return true;
                 case 1:
                     _step = 2;
                     Current = null!;
-                    cpu.Account(_category);
+                    Cpu.Account(_category);
                     return false;
                 default:
                     return false;
             }
         }
 
-        public void Dispose()
+        protected override void Return() => Cpu._spends.Push(this);
+    }
+
+    /// <summary>
+    /// RunIrqsOff's program:
+    /// <code>
+    /// if (time &gt; 0) { _waiting = category; yield return Timeout(time); Account(category); }
+    /// if (_ipiPending) foreach (var e in HandleInterrupts()) yield return e;
+    /// </code>
+    /// </summary>
+    private sealed class IrqsOffProgram(Cpu cpu) : PooledProgram(cpu)
+    {
+        private Duration _time;
+        private TimeCategory _category;
+        private int _step; // 0: not started, 1: on the timeout, 2: taking interrupts, 3: over
+
+        public IrqsOffProgram Start(Duration time, TimeCategory category)
         {
-            Current = null!;
-            if (!_returned)
-            {
-                _returned = true;
-                cpu._spends.Push(this);
-            }
+            Rented();
+            _time = time;
+            _category = category;
+            _step = 0;
+            return this;
         }
 
-        public IEnumerator<Event> GetEnumerator() => this;
+        public override bool MoveNext()
+        {
+            if (_step == 0)
+            {
+                _step = 1;
+                if (_time.Picoseconds > 0)
+                {
+                    Cpu._waiting = _category;
+                    Current = Cpu._machine.Simulation.Timeout(_time);
+                    return true;
+                }
+            }
+            if (_step == 1)
+            {
+                if (_time.Picoseconds > 0)
+                    Cpu.Account(_category);
+                _step = Cpu._ipiPending ? 2 : 3;
+            }
+            if (_step == 2)
+            {
+                if (TakeInterrupts())
+                    return true;
+                _step = 3;
+            }
+            Current = null!;
+            return false;
+        }
 
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => this;
+        protected override void Return() => Cpu._irqsOffs.Push(this);
+    }
 
-        public void Reset() => throw new NotSupportedException();
+    /// <summary>
+    /// SpinUntil's program:
+    /// <code>
+    /// while (!done.IsProcessed || _ipiPending)
+    /// {
+    ///     if (_ipiPending) { foreach (var e in HandleInterrupts()) yield return e; continue; }
+    ///     _interruptible = true; _waiting = category; _spinning = true;
+    ///     yield return done;
+    ///     _spinning = false; _interruptible = false;
+    ///     Process.TryTakeInterrupt(out _);
+    ///     Account(category);
+    /// }
+    /// // A handler taken at once while spinning must end before the spinner sees its event.
+    /// while (_windowsEndPs &gt; now)
+    /// {
+    ///     _interruptible = true;
+    ///     yield return _runTimeout = Timeout(_windowsEndPs - now);
+    ///     _runTimeout = null; _interruptible = false;
+    ///     Account(category);
+    /// }
+    /// </code>
+    /// </summary>
+    private sealed class SpinProgram(Cpu cpu) : PooledProgram(cpu)
+    {
+        private Event _done = null!;
+        private TimeCategory _category;
+        private int _step; // 0: spinning, 1: on done, 2: waiting out the windows, 3: on a window's timeout
+
+        public SpinProgram Start(Event done, TimeCategory category)
+        {
+            Rented();
+            _done = done;
+            _category = category;
+            _step = 0;
+            return this;
+        }
+
+        public override bool MoveNext()
+        {
+            if (_step == 1)
+            {
+                Cpu._spinning = false;
+                Cpu._interruptible = false;
+                Cpu.Process!.TryTakeInterrupt(out _);
+                Cpu.Account(_category);
+                _step = 0;
+            }
+            if (_step == 0)
+            {
+                if (InHandler && TakeInterrupts())
+                    return true;
+                while (!_done.IsProcessed || Cpu._ipiPending)
+                {
+                    if (Cpu._ipiPending)
+                    {
+                        if (TakeInterrupts())
+                            return true;
+                        continue;
+                    }
+                    Cpu._interruptible = true;
+                    Cpu._waiting = _category;
+                    Cpu._spinning = true;
+                    Current = _done;
+                    _step = 1;
+                    return true;
+                }
+                _step = 2;
+            }
+            if (_step == 3)
+            {
+                Cpu._runTimeout = null;
+                Cpu._interruptible = false;
+                Cpu.Account(_category);
+                _step = 2;
+            }
+            var sim = Cpu._machine.Simulation;
+            if (Cpu._windowsEndPs > sim.NowPicoseconds)
+            {
+                Cpu._interruptible = true;
+                Cpu._runTimeout = sim.Timeout(new Duration(Cpu._windowsEndPs - sim.NowPicoseconds));
+                Current = Cpu._runTimeout;
+                _step = 3;
+                return true;
+            }
+            _done = null!;
+            Current = null!;
+            return false;
+        }
+
+        protected override void Return() => Cpu._spins.Push(this);
     }
 
     /// <summary>
@@ -503,34 +635,7 @@ public sealed class Cpu
     public IEnumerable<Event> SpinUntil(Event done, TimeCategory category)
     {
         ArgumentNullException.ThrowIfNull(done);
-        while (!done.IsProcessed || _ipiPending)
-        {
-            if (_ipiPending)
-            {
-                foreach (var e in HandleInterrupts())
-                    yield return e;
-                continue;
-            }
-            _interruptible = true;
-            _waiting = category;
-            _spinning = true;
-            yield return done;
-            _spinning = false;
-            _interruptible = false;
-            Process!.TryTakeInterrupt(out _);
-            Account(category);
-        }
-        // A handler taken at once while spinning must end before the spinner sees its event.
-        var sim = _machine.Simulation;
-        while (_windowsEndPs > sim.NowPicoseconds)
-        {
-            _interruptible = true;
-            _runTimeout = sim.Timeout(new Duration(_windowsEndPs - sim.NowPicoseconds));
-            yield return _runTimeout;
-            _runTimeout = null;
-            _interruptible = false;
-            Account(category);
-        }
+        return (_spins.TryPop(out var spin) ? spin : new SpinProgram(this)).Start(done, category);
     }
 
     /// <summary>
