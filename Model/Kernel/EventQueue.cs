@@ -16,8 +16,8 @@ namespace TlbSim.Model.Kernel;
 /// <item>later events sit in a 4-ary heap (<see cref="EventHeap"/>) while at most a few hundred are pending,
 /// and in a calendar queue (<see cref="EventCalendar"/>) beyond: the queue moves to the calendar when more than
 /// 512 are pending and back to the heap below 128. Measured on the product's mix of delays
-/// (<c>bench/QueueBenchmark.cs</c>), the heap is faster below about 400 pending (37 against 68 ns at 10) and
-/// the calendar above it (83 against 108 ns at 1,000, 117 against 211 at 100,000); the gap between the two
+/// (<c>bench/QueueBenchmark.cs</c>), the heap is faster below about 400 pending (35 against 66 ns at 10) and
+/// the calendar above it (82 against 107 ns at 1,000, 112 against 204 at 100,000); the gap between the two
 /// thresholds keeps a queue hovering near one of them from moving back and forth.</item>
 /// </list>
 /// The sequence number is assigned once, when an event is scheduled, and never renumbered: FIFO order among
