@@ -81,7 +81,7 @@ public static class CrossoverCommand
             return CheckAndList.BadInput;
         }
         var csv = new StringBuilder("scenario,a,b,metric,along,x,replications,a_value,a_ci95,b_value,b_ci95,difference,difference_ci95,sign\n");
-        var files = new Dictionary<string, object>(StringComparer.Ordinal);
+        var files = new OutputFiles();
         var answers = new List<string>();
         try
         {
@@ -93,22 +93,15 @@ public static class CrossoverCommand
                 error.WriteLine(err);
             return CheckAndList.BadInput;
         }
-        files["crossover.csv"] = csv.ToString();
-        Directory.CreateDirectory(outDir);
-        foreach (var (name, content) in files)
-        {
-            if (content is string text)
-                File.WriteAllText(Path.Combine(outDir, name), text);
-            else
-                File.WriteAllBytes(Path.Combine(outDir, name), (byte[])content);
-        }
+        files.Text("crossover.csv", csv.ToString());
+        files.WriteTo(outDir);
         foreach (var a in answers)
             output.WriteLine(a);
         output.WriteLine($"crossover.csv and charts in {outDir}");
         return 0;
     }
 
-    private static void Answer(string path, IReadOnlyList<string> sets, int jobs, List<Scenario> questions, StringBuilder csv, Dictionary<string, object> files, List<string> answers,
+    private static void Answer(string path, IReadOnlyList<string> sets, int jobs, List<Scenario> questions, StringBuilder csv, OutputFiles files, List<string> answers,
         TextWriter output, CancellationToken cancel)
     {
         foreach (var scenario in questions)
@@ -206,8 +199,7 @@ public static class CrossoverCommand
                     new Series(budget ? $"budget {q.B}" : q.B, ordered.Select(p => (duration ? p.X / 1000 : p.X, p.B)).ToList()) { Errors = ordered.Select(p => p.BHalf).ToList(), Dashed = budget },
                 ],
             };
-            files[$"crossover-{scenario.Name}.svg"] = chart.Svg();
-            files[$"crossover-{scenario.Name}.png"] = chart.Png();
+            files.Chart($"crossover-{scenario.Name}", chart.Svg(), chart.Png());
         }
     }
 

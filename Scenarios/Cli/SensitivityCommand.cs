@@ -162,7 +162,8 @@ public static class SensitivityCommand
                 }
             }
         }
-        var files = new Dictionary<string, object>(StringComparer.Ordinal) { ["sensitivity.csv"] = csv.ToString() };
+        var files = new OutputFiles();
+        files.Text("sensitivity.csv", csv.ToString());
         foreach (var ((scenario, point, mechanism), bars) in tornadoes)
         {
             var row = baseRows.First(r => r.Scenario == scenario && r.Point == point && r.Mechanism == mechanism);
@@ -178,19 +179,12 @@ public static class SensitivityCommand
                 Bars = top,
             };
             string stem = $"tornado-{scenario}-{point}-{mechanism}";
-            files[stem + ".svg"] = chart.Svg();
-            files[stem + ".png"] = chart.Png();
+            files.Chart(stem, chart.Svg(), chart.Png());
         }
+        string morrisCsv = options.Morris > 0 ? Morris(options, inputs, metric, baseRows, output, cancel) : "";
         if (options.Morris > 0)
-            files["morris.csv"] = Morris(options, inputs, metric, baseRows, output, cancel);
-        Directory.CreateDirectory(outDir);
-        foreach (var (name, content) in files)
-        {
-            if (content is string text)
-                File.WriteAllText(Path.Combine(outDir, name), text);
-            else
-                File.WriteAllBytes(Path.Combine(outDir, name), (byte[])content);
-        }
+            files.Text("morris.csv", morrisCsv);
+        files.WriteTo(outDir);
         output.WriteLine();
         output.WriteLine($"largest swings of {options.Metric} (at low .. at high, against the value at the defaults):");
         foreach (var ((scenario, point, mechanism), bars) in tornadoes.OrderBy(t => t.Key.Scenario, StringComparer.Ordinal).ThenBy(t => t.Key.Point).ThenBy(t => t.Key.Mechanism, StringComparer.Ordinal))
@@ -207,7 +201,7 @@ public static class SensitivityCommand
             output.WriteLine($"(designs whose 95% intervals overlap swap places, which is noise, under {noiseSwaps.Count} input(s): {string.Join(", ", noiseSwaps)})");
         if (options.Morris > 0)
         {
-            var morris = ((string)files["morris.csv"]).Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(','))
+            var morris = morrisCsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(','))
                 .Where(c => c[5] != "baseline" && double.TryParse(c[7], NumberStyles.Float, CultureInfo.InvariantCulture, out double mu) && mu > 0)
                 .GroupBy(c => (c[3], c[4], c[5])).Select(g => $"  {g.Key.Item1}/{g.Key.Item2} {g.Key.Item3}: {string.Join("; ", g.Take(3).Select(c => $"{c[0]} mu* {c[7]} sigma {c[9]}"))}").ToList();
             output.WriteLine($"Morris screening (mu*: mean absolute effect of moving an input across 2/3 of its range; sigma: interactions):");
