@@ -172,17 +172,24 @@ public static class Figures
         return new Figure($"percentiles_vs_cpus_{scenario}.svg", chart.Title, "p50 and p99 operation latency as the machine grows.", chart);
     }
 
-    private static Figure SlowdownByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
+    /// <summary>The workload slowdown along <paramref name="axis"/>, one series per mechanism and value of the other swept keys, with 95% intervals.</summary>
+    private static List<Series> SlowdownSeries(IReadOnlyList<SummaryRow> rows, string axis, Func<SummaryRow, double> x)
     {
         var series = new List<Series>();
-        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value)))))
+        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != axis).Select(a => a.Value)))))
         {
-            var mine = group.OrderBy(r => r.Cpus).ToList();
-            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, mine.Select(r => ((double)r.Cpus, r.WorkloadSlowdown)).ToList())
+            var mine = group.OrderBy(x).ToList();
+            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, mine.Select(r => (x(r), r.WorkloadSlowdown)).ToList())
             {
                 Errors = mine.Select(r => r.WorkloadSlowdownCi95).ToList(),
             });
         }
+        return series;
+    }
+
+    private static Figure SlowdownByCpus(string scenario, IReadOnlyList<SummaryRow> rows)
+    {
+        var series = SlowdownSeries(rows, "machine.cpus", r => r.Cpus);
         var chart = new Chart
         {
             Title = $"{scenario}: what the workload loses, by CPU count",
@@ -198,15 +205,7 @@ public static class Figures
 
     private static Figure SlowdownByRate(string scenario, IReadOnlyList<SummaryRow> rows)
     {
-        var series = new List<Series>();
-        foreach (var group in rows.GroupBy(r => (r.Mechanism, Other: string.Join(", ", r.Assignments.Where(a => a.Key != "operations.rate").Select(a => a.Value)))))
-        {
-            var mine = group.OrderBy(r => r.OperationRate).ToList();
-            series.Add(new Series(group.Key.Other.Length > 0 ? $"{group.Key.Mechanism} ({group.Key.Other})" : group.Key.Mechanism, mine.Select(r => (r.OperationRate, r.WorkloadSlowdown)).ToList())
-            {
-                Errors = mine.Select(r => r.WorkloadSlowdownCi95).ToList(),
-            });
-        }
+        var series = SlowdownSeries(rows, "operations.rate", r => r.OperationRate);
         var chart = new Chart
         {
             Title = $"{scenario}: workload slowdown vs operation rate",
