@@ -100,7 +100,7 @@ public class IdleStateTests
     [InlineData(new uint[] { 0, 0, 0, 0, 0, 0, 0, 0 }, uint.MaxValue)] // nothing measured yet
     public void Get_typical_interval_discards_high_outliers_down_to_three_quarters_of_the_samples(uint[] intervals, uint expected)
     {
-        Assert.Equal(expected, Cpu.GetTypicalInterval(intervals));
+        Assert.Equal(expected, MenuGovernor.GetTypicalInterval(intervals));
     }
 
     [Fact]
