@@ -262,7 +262,7 @@ public sealed class Binder
         if (steps <= MaxStepsPerOperation)
             return true;
         string count = steps == long.MaxValue ? "more than 9e18" : steps.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
-        _errors.Add(new ScenarioError(item.Location, path, $"design '{design}' runs up to {count} primitive steps per operation (repeats multiplied out); at most {MaxStepsPerOperation:N0}"));
+        _errors.Add(new ScenarioError(item.Location, path, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"design '{design}' runs up to {count} primitive steps per operation (repeats multiplied out); at most {MaxStepsPerOperation:N0}")));
         return false;
     }
 

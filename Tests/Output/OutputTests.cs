@@ -12,6 +12,7 @@ namespace TlbSim.Tests.Output;
 /// are checked for what they must hold, not against golden bytes.
 /// Set TLBSIM_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, and review the diff.
 /// </summary>
+[Collection(ProcessWideCulture.Name)]
 public class OutputTests
 {
     private static readonly string[] GoldenFiles = ["summary.csv", "histograms.csv", "timeseries.csv"];

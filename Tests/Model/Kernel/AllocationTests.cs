@@ -20,13 +20,20 @@ public class AllocationTests
         for (int i = 0; i < 100; i++)
             sim.Process(Loop(i));
         sim.Run(Duration.FromMicroseconds(50)); // warm: timeout pool and calendar nodes at their working size
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        long eventsBefore = sim.EventsProcessed;
-        sim.Run(Duration.FromMicroseconds(500));
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        long events = sim.EventsProcessed - eventsBefore;
+        // The least of three windows: a one-off the runtime makes on this thread (a method compiled on the
+        // stack when its loop gets hot, at a moment that depends on the machine's load) falls in one window,
+        // an allocation per event falls in all three.
+        long least = long.MaxValue, events = 0;
+        for (int window = 1; window <= 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            long eventsBefore = sim.EventsProcessed;
+            sim.Run(Duration.FromMicroseconds(50 + 500 * window));
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            events = sim.EventsProcessed - eventsBefore;
+        }
         Assert.True(events > 100_000, $"only {events} events");
         // The stop event of Run(until) is the one allocation per run.
-        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {events} events");
+        Assert.True(least < 1024, $"{least} bytes allocated over {events} events");
     }
 }
