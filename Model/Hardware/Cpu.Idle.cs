@@ -66,7 +66,6 @@ public sealed partial class Cpu
             _machine.ExitIdle(this, state);
             IsIdle = false;
             bool woken = Process!.TryTakeInterrupt(out _);
-            Governor.Record(sim.NowPicoseconds - enteredPs);
             Account(TimeCategory.Idle);
             if (state.FlushesTlb && level != IdleLevel.Thread)
                 LoseEntries(_ => true);
@@ -83,6 +82,7 @@ public sealed partial class Cpu
                     Account(TimeCategory.Idle);
                 }
             }
+            Governor.Record(new Duration(sim.NowPicoseconds - enteredPs), state); // last_residency_ns: entry to the end of the wake-up
         }
     }
 

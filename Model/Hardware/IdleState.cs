@@ -118,7 +118,7 @@ public sealed record IdleState : IParameters
     public IdleLevel Level { get; init; } = IdleLevel.Thread;
 
     /// <summary>Exit latency when a package state reaches only the core state.</summary>
-    [Param("For a package state: the exit latency when the package stays active and only the core powers down (0: same as exit_latency)", Source = "intel_idle.c skx_idle_state_table_update: 92 us, 'the CC6 + PC0 latency'; spr_idle_state_table_update: 190 us")]
+    [Param("For a package state: the exit latency when the package stays active and only the core powers down (0: same as exit_latency)", Source = "intel_idle.c skx_idle_state_table_update: 92 us, 'the CC6 + PC0 latency'; spr_idle_state_table_update: 190 us; Ice Lake-SP: 41 us, the _CST figure quoted in a472ad2bcea4 (an estimate, 41-92 us)")]
     public Duration CoreExitLatency { get; init; }
 
     /// <summary>A polling state.</summary>

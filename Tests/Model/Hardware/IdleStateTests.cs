@@ -93,16 +93,6 @@ public class IdleStateTests
         Assert.Equal(0, h.Machine.Bus.PollWakes);
     }
 
-    [Theory]
-    [InlineData(new uint[] { 100, 100, 100, 100, 100, 100, 100, 100 }, 100u)]
-    [InlineData(new uint[] { 100, 100, 100, 100, 100, 100, 5000, 9000 }, 100u)] // two high outliers discarded
-    [InlineData(new uint[] { 100, 100, 100, 100, 100, 4000, 5000, 9000 }, uint.MaxValue)] // a quarter discarded: give up
-    [InlineData(new uint[] { 0, 0, 0, 0, 0, 0, 0, 0 }, uint.MaxValue)] // nothing measured yet
-    public void Get_typical_interval_discards_high_outliers_down_to_three_quarters_of_the_samples(uint[] intervals, uint expected)
-    {
-        Assert.Equal(expected, MenuGovernor.GetTypicalInterval(intervals));
-    }
-
     [Fact]
     public void Wake_shapes_interpolate_between_their_quantiles()
     {

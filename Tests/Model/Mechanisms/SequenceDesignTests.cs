@@ -73,9 +73,16 @@ public class SequenceDesignTests
             string got = Fingerprint(sequence);
             lines.Add($"{name} = {got}");
             Assert.True(int.Parse(got[..got.IndexOf(' ', StringComparison.Ordinal)], CultureInfo.InvariantCulture) > 5, $"{name}: too few operations to compare ({got})");
-            if (Environment.GetEnvironmentVariable("TLBSIM_UPDATE_GOLDEN") is null)
+            if (!Update)
                 Assert.Equal(golden[name], got);
         }
+        if (Update)
+            File.WriteAllLines(GoldenPath, [.. File.ReadAllLines(GoldenPath).Where(l => l.StartsWith('#')), .. lines]);
     }
+
+    // After an intended model change the fingerprints move for the sequences and the classes alike; the
+    // classes are gone, so the file is re-recorded from the sequences (TLBSIM_UPDATE_GOLDEN=1) and the diff
+    // reviewed with the change.
+    private static bool Update => Environment.GetEnvironmentVariable("TLBSIM_UPDATE_GOLDEN") == "1";
 }
 
