@@ -31,9 +31,17 @@ public sealed class CallRound
     /// <summary>True while a round is in progress on this cfd.</summary>
     internal bool InUse { get; set; }
 
-    /// <summary>Starts a round of <paramref name="targets"/> requests.</summary>
-    internal void Begin(int targets)
+    /// <summary>
+    /// The targets acknowledge on taking the request, before running its function: the asynchronous calls of
+    /// the early-acknowledgement series (lore 20190531063645.4697-12-namit@vmware.com), set by the kernel only
+    /// for a user flush that frees no page tables.
+    /// </summary>
+    public bool AcknowledgeOnEntry { get; private set; }
+
+    /// <summary>Starts a round of <paramref name="targets"/> requests, acknowledged on entry when <paramref name="acknowledgeOnEntry"/>.</summary>
+    internal void Begin(int targets, bool acknowledgeOnEntry)
     {
+        AcknowledgeOnEntry = acknowledgeOnEntry;
         if (Done.IsProcessed)
             Done.ResetForReuse();
         _pending = targets;
@@ -95,6 +103,9 @@ public sealed class CallRequest
         WakePs = 0;
         IrqsOffPs = 0;
     }
+
+    /// <summary>The target unlocks the csd as it takes the request, before the function (<see cref="CallRound.AcknowledgeOnEntry"/>).</summary>
+    public bool AcknowledgeOnEntry => _round?.AcknowledgeOnEntry == true;
 
     /// <summary>csd_unlock at <paramref name="atPs"/> (now, or later when the target takes the request at once).</summary>
     internal void Unlock(long atPs, long nowPs)

@@ -111,10 +111,11 @@ public sealed partial class Cpu
             request.IrqsOffPs = Math.Max(0, start - Math.Max(now, request.QueuedAtPs));
             t = AddWindow(t, apic.Ack(topology.Distance(request.Initiator.Id, Id)).Picoseconds, TimeCategory.Flush);
             var function = request.Function;
-            if (_machine.EarlyAck)
+            bool early = request.AcknowledgeOnEntry;
+            if (early)
                 Acknowledge(request, t);
             t = AddWindow(t, function(this).Picoseconds, TimeCategory.Flush);
-            if (!_machine.EarlyAck)
+            if (!early)
                 Acknowledge(request, t);
         }
         _batch.Clear();
@@ -218,11 +219,12 @@ public sealed partial class Cpu
                 foreach (var e in Spend(apic.Ack(topology.Distance(request.Initiator.Id, Id)), TimeCategory.Flush))
                     yield return e;
                 var function = request.Function;
-                if (_machine.EarlyAck)
+                bool early = request.AcknowledgeOnEntry;
+                if (early)
                     Acknowledge(request, sim.NowPicoseconds);
                 foreach (var e in Spend(function(this), TimeCategory.Flush))
                     yield return e;
-                if (!_machine.EarlyAck)
+                if (!early)
                     Acknowledge(request, sim.NowPicoseconds);
             }
             _batch.Clear();

@@ -148,9 +148,6 @@ public sealed class Machine
     /// <summary>The kernel's direct map of physical memory.</summary>
     public DirectMap DirectMap { get; }
 
-    /// <summary>Targets acknowledge a call on interrupt entry instead of after the function (set by the kernel's flush policy).</summary>
-    public bool EarlyAck { get; set; }
-
     /// <summary>PKRS save and restore on every interrupt (set when the design under study uses PKS), or null.</summary>
     public PksEntryCost? Pks { get; set; }
 

@@ -12,7 +12,13 @@ public enum FlushPolicy
     /// <summary>Linux 5.13 and later (flush_tlb_multi): send the IPIs, flush locally while the targets work, then wait.</summary>
     Concurrent,
 
-    /// <summary>Concurrent, and each target acknowledges on interrupt entry, before its flush (the early-ack proposal in the 2019 concurrent-flush series).</summary>
+    /// <summary>
+    /// Concurrent, and for a user flush that frees no page tables each target acknowledges on taking the
+    /// request, before its flush (Nadav Amit's RFC v2, lore 20190531063645.4697-1-namit@vmware.com, patch 11/12
+    /// "x86/mm/tlb: Use async and inline messages for flushing": native_flush_tlb_multi calls with wait=0 unless
+    /// freed_tables). Kernel flushes (flush_tlb_kernel_range, flush_tlb_all) and other calls (text_poke's
+    /// sync_core) stay synchronous.
+    /// </summary>
     EarlyAck,
 
     /// <summary>
@@ -35,7 +41,7 @@ public sealed record KernelParams : IParameters
     public int SinglePageFlushCeiling { get; init; } = 33;
 
     /// <summary>The shootdown protocol.</summary>
-    [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack, broadcast (INVLPGB as merged in 6.15: kernel flushes and user mms with a global ASID) or rar (every flush broadcast, no IPIs)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
+    [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack (user flushes freeing no page tables acknowledged on entry; lore 20190531063645.4697-12-namit@vmware.com), broadcast (INVLPGB as merged in 6.15: kernel flushes and user mms with a global ASID) or rar (every flush broadcast, no IPIs)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
     public FlushPolicy Policy { get; init; } = FlushPolicy.Concurrent;
 
     /// <summary>Cost of one INVLPGB.</summary>

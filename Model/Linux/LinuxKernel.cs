@@ -39,7 +39,6 @@ public sealed partial class LinuxKernel
             throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(parameters));
         Machine = machine;
         Params = parameters;
-        machine.EarlyAck = parameters.Policy == FlushPolicy.EarlyAck;
         CpaLock = new Resource(machine.Simulation, 1);
         _doFlushTlbAll = DoFlushTlbAll;
         VmapPurgeLock = new Resource(machine.Simulation, 1);
@@ -132,7 +131,11 @@ public sealed partial class LinuxKernel
             }
             yield break;
         }
-        foreach (var e in OnEachCpuMask(me, targets, func, runLocal: local, localFirst: true))
+        // The early-acknowledgement series makes only this call asynchronous: native_flush_tlb_multi passes
+        // wait=0 unless info->freed_tables ("no tables are freed, since otherwise speculative page walks might
+        // cause machine-checks"); kernel flushes and every other call stay synchronous.
+        bool acknowledgeOnEntry = Params.Policy == FlushPolicy.EarlyAck && !freedTables;
+        foreach (var e in OnEachCpuMask(me, targets, func, runLocal: local, localFirst: true, acknowledgeOnEntry: acknowledgeOnEntry))
             yield return e;
     }
 
@@ -279,9 +282,11 @@ public sealed partial class LinuxKernel
     /// <remarks>
     /// Before 5.13 (the synchronous policy) the order depended on the caller: flush_tlb_mm_range flushed
     /// locally first and then called flush_tlb_others (<paramref name="localFirst"/>), while on_each_cpu sent,
-    /// waited, and ran the function locally last.
+    /// waited, and ran the function locally last. <paramref name="acknowledgeOnEntry"/>: the call is
+    /// asynchronous as the early-acknowledgement series makes a user flush freeing no page tables (each target
+    /// unlocks its csd on taking it, before the function).
     /// </remarks>
-    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, CallFunction function, bool runLocal, bool localFirst = false)
+    public IEnumerable<Event> OnEachCpuMask(Cpu me, IReadOnlyList<Cpu> targets, CallFunction function, bool runLocal, bool localFirst = false, bool acknowledgeOnEntry = false)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(targets);
@@ -297,7 +302,7 @@ public sealed partial class LinuxKernel
             Shootdowns++;
             var bus = Machine.Bus;
             var round = me.TakeRound();
-            round.Begin(targets.Count);
+            round.Begin(targets.Count, acknowledgeOnEntry);
             var needIpi = me.ScratchIpi;
             needIpi.Clear();
             long queuePs = 0;
