@@ -8,12 +8,9 @@ namespace TlbSim.Tests.Output;
 /// <summary>Does report.html load in a real browser with the network cut off, show every chart, and log no console message?</summary>
 public class ReportBrowserTests
 {
-    private static string? Chromium() =>
-        new[] { "chromium", "chromium-browser", "google-chrome" }
-            .SelectMany(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)))
-            .FirstOrDefault(File.Exists);
+    private static string? Chromium() => NeedsProgramsFactAttribute.FindAny("chromium", "chromium-browser", "google-chrome");
 
-    [Fact]
+    [NeedsProgramsFact("chromium", "chromium")]
     public async Task The_report_loads_in_headless_Chromium_without_network_with_every_chart_and_no_console_message()
     {
         string? chromium = Chromium();
