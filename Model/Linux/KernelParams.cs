@@ -33,6 +33,27 @@ public enum FlushPolicy
     Rar,
 }
 
+/// <summary>How a CPU leaves an mm's cpumask (mm_cpumask), which decides the CPUs a user flush interrupts.</summary>
+public enum CpumaskTrim
+{
+    /// <summary>
+    /// Before Linux 6.14: switch_mm_irqs_off clears the CPU from the previous mm's cpumask on every real switch
+    /// (cpumask_clear_cpu(cpu, mm_cpumask(real_prev))), including a lazy CPU's switch to init_mm when a flush
+    /// that freed page tables reaches it; the mask holds exactly the CPUs running the mm or lazy in it.
+    /// </summary>
+    OnSwitch,
+
+    /// <summary>
+    /// Linux 6.14 and later (209954cbc7d0 "x86/mm/tlb: Update mm_cpumask lazily", 6db2526c1d69 "Only trim the
+    /// mm_cpumask once a second"): switch_mm_irqs_off leaves the CPU in the previous mm's mask; flush_tlb_func
+    /// clears it when a flush of that mm reaches a CPU running another one (TLB_REMOTE_WRONG_CPU). Such CPUs are
+    /// skipped (should_flush_tlb) except once per second per mm (should_trim_cpumask: jiffies after
+    /// mm->context.next_trim_cpumask, which init_new_context sets to jiffies + HZ), when the flush interrupts
+    /// every non-lazy CPU in the mask so that the stale ones leave it.
+    /// </summary>
+    Lazy,
+}
+
 /// <summary>The kernel's flush and page-attribute machinery, and the direct map's page sizes.</summary>
 public sealed record KernelParams : IParameters
 {
@@ -43,6 +64,10 @@ public sealed record KernelParams : IParameters
     /// <summary>The shootdown protocol.</summary>
     [Param("Shootdown protocol: synchronous (before 5.13), concurrent (5.13+), early_ack (user flushes freeing no page tables acknowledged on entry; lore 20190531063645.4697-12-namit@vmware.com), broadcast (INVLPGB as merged in 6.15: kernel flushes and user mms with a global ASID) or rar (every flush broadcast, no IPIs)", Source = "arch/x86/mm/tlb.c native_flush_tlb_multi; kernel/smp.c smp_call_function_many_cond")]
     public FlushPolicy Policy { get; init; } = FlushPolicy.Concurrent;
+
+    /// <summary>How CPUs leave an mm's cpumask.</summary>
+    [Param("How a CPU leaves an mm's cpumask: on_switch (before 6.14: switch_mm_irqs_off clears it) or lazy (6.14+: flush_tlb_func clears a CPU that runs another mm, and once per second per mm a flush interrupts every non-lazy CPU in the mask to trim it)", Source = "arch/x86/mm/tlb.c switch_mm_irqs_off, flush_tlb_func, should_trim_cpumask; commits 209954cbc7d0, 6db2526c1d69, 953753db887f (6.14)")]
+    public CpumaskTrim CpumaskTrim { get; init; } = CpumaskTrim.Lazy;
 
     /// <summary>Cost of one INVLPGB.</summary>
     [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published figure; taken as one INVLPG (~100 ns, tlb.c); plausible 50ns to 300ns (half to three INVLPGs)", Low = "50ns", High = "300ns")]

@@ -65,6 +65,12 @@ public sealed partial class LinuxKernel
     /// <summary>CPUs in an mm's cpumask that flush_tlb_mm_range did not interrupt because they were lazy.</summary>
     public long LazySkips { get; private set; }
 
+    /// <summary>User flushes that trimmed the mm's cpumask (should_trim_cpumask), interrupting the CPUs that had left the mm.</summary>
+    public long CpumaskTrims { get; private set; }
+
+    /// <summary>Flushes of an mm that reached a CPU running another one, which left the mask (trace_tlb_flush(TLB_REMOTE_WRONG_CPU)).</summary>
+    public long WrongCpuFlushes { get; private set; }
+
     /// <summary>Single-page invalidations (INVLPG) executed, summed over CPUs.</summary>
     public long PageInvalidations { get; private set; }
 
@@ -89,6 +95,10 @@ public sealed partial class LinuxKernel
     {
         long gen = mm.BumpGeneration();
         bool full = pages > Params.SinglePageFlushCeiling;
+        bool broadcast = Params.Policy == FlushPolicy.Rar || (Params.Policy == FlushPolicy.Broadcast && mm.GlobalAsid);
+        // info->trim_cpumask = should_trim_cpumask(mm), asked only on the IPI path and only when another CPU is in
+        // the mask (cpumask_any_but); a broadcast mm never trims.
+        bool trim = !broadcast && Params.CpumaskTrim == CpumaskTrim.Lazy && OthersInMask(me, mm) && ShouldTrimCpumask(mm);
         var targets = me.ScratchTargets;
         targets.Clear();
         foreach (int id in mm.CpuMask)
@@ -96,14 +106,17 @@ public sealed partial class LinuxKernel
             var cpu = Machine.Cpus[id];
             if (cpu == me)
                 continue;
-            if (freedTables || (!cpu.IsLazy && cpu.LoadedMm == mm))
+            // freed tables: on_each_cpu_mask, every CPU in the mask; otherwise should_flush_tlb: never a lazy CPU,
+            // a CPU running the mm, and during a trim one running another mm too (it leaves the mask).
+            if (freedTables || (!cpu.IsLazy && (cpu.LoadedMm == mm || trim)))
                 targets.Add(cpu);
             else if (cpu.IsLazy)
                 LazySkips++;
         }
-        UserFlushTargets?.Invoke(mm, targets, freedTables);
+        if (trim)
+            CpumaskTrims++;
+        UserFlushTargets?.Invoke(mm, targets, freedTables, trim);
         bool local = me.LoadedMm == mm && !me.IsLazy;
-        bool broadcast = Params.Policy == FlushPolicy.Rar || (Params.Policy == FlushPolicy.Broadcast && mm.GlobalAsid);
         if (Params.Policy == FlushPolicy.Broadcast && !mm.GlobalAsid)
             ConsiderGlobalAsid(mm, Current[me.Id]?.Id ?? me.Id);
         if (broadcast && targets.Count > 0)
@@ -137,6 +150,28 @@ public sealed partial class LinuxKernel
         bool acknowledgeOnEntry = Params.Policy == FlushPolicy.EarlyAck && !freedTables;
         foreach (var e in OnEachCpuMask(me, targets, func, runLocal: local, localFirst: true, acknowledgeOnEntry: acknowledgeOnEntry))
             yield return e;
+    }
+
+    private static bool OthersInMask(Cpu me, AddressSpace mm)
+    {
+        foreach (int id in mm.CpuMask)
+        {
+            if (id != me.Id)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// should_trim_cpumask: true once the time passes mm->context.next_trim_cpumask, which then moves one second
+    /// (HZ jiffies) on; at most one trimming flush per second per mm.
+    /// </summary>
+    private bool ShouldTrimCpumask(AddressSpace mm)
+    {
+        if (Sim.NowPicoseconds <= mm.NextTrimCpumaskPs)
+            return false;
+        mm.NextTrimCpumaskPs = Sim.NowPicoseconds + Duration.FromSeconds(1).Picoseconds;
+        return true;
     }
 
     /// <summary>
@@ -218,6 +253,10 @@ public sealed partial class LinuxKernel
             return [];
         }
         cpu.IsLazy = false;
+        // Before 6.14 a real switch clears this CPU from the previous mm's cpumask; from 6.14 it stays there
+        // until a flush of that mm finds it running another (flush_tlb_func).
+        if (Params.CpumaskTrim == CpumaskTrim.OnSwitch && cpu.LoadedMm is { } prev && prev != next)
+            prev.RemoveCpu(cpu.Id);
         cpu.LoadedMm = next;
         next.AddCpu(cpu.Id);
         _cpuTlbGen[(cpu.Id, next.Id)] = next.TlbGeneration;
@@ -378,8 +417,8 @@ public sealed partial class LinuxKernel
         breakdown.PerTargetPs += perTargetPs;
     }
 
-    /// <summary>Called by flush_tlb_mm_range with the mm, the CPUs it chose to interrupt and whether page tables were freed (the invariant checks watch it).</summary>
-    public Action<AddressSpace, IReadOnlyList<Cpu>, bool>? UserFlushTargets { get; set; }
+    /// <summary>Called by flush_tlb_mm_range with the mm, the CPUs it chose to interrupt, whether page tables were freed and whether it trims the cpumask; the invariant checks watch it.</summary>
+    public Action<AddressSpace, IReadOnlyList<Cpu>, bool, bool>? UserFlushTargets { get; set; }
 
     // local_irq_save; func(info); local_irq_restore
     private static IEnumerable<Event> RunLocal(Cpu me, CallFunction function) => me.RunIrqsOff(function(me), TimeCategory.Flush);
@@ -397,12 +436,18 @@ public sealed partial class LinuxKernel
     {
         if (cpu.LoadedMm != mm)
         {
+            // "The CPU was left in the mm_cpumask of the target mm. Clear it." (6.14+; before, switch_mm_irqs_off
+            // had already cleared it, and only a flush that freed tables can find such a CPU, racing the switch).
             mm.RemoveCpu(cpu.Id);
+            WrongCpuFlushes++;
             return Duration.Zero;
         }
         var clock = Machine.Params.Cpu.Frequency;
         if (cpu.IsLazy)
         {
+            // switch_mm_irqs_off(NULL, &init_mm, NULL): before 6.14 it clears the CPU from the mm's mask.
+            if (Params.CpumaskTrim == CpumaskTrim.OnSwitch)
+                mm.RemoveCpu(cpu.Id);
             cpu.LoadedMm = null;
             cpu.IsLazy = false;
             return clock.Cycles(Machine.Params.Tlb.Cr3WriteCycles);

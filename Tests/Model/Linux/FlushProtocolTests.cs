@@ -109,6 +109,67 @@ public class FlushProtocolTests
         Assert.False(h[1].IsLazy);
     }
 
+    /// <summary>CPU 0 and CPU 1 run mm; CPU 1 then switches to another; CPU 0 flushes mm with page tables freed (every CPU in the mask).</summary>
+    private static (Harness H, AddressSpace Mm) FreedTablesFlushAfterSwitch(CpumaskTrim trim)
+    {
+        var h = new Harness(Harness.Cpus(2), new KernelParams { CpumaskTrim = trim });
+        var mm = h.MmOn(0, 1);
+        var other = new AddressSpace(2, "other");
+        h.Once(1, c => h.Kernel.SwitchMm(c, other));
+        h.Once(0, c => h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: true), startUs: 50);
+        h.RunFor(200);
+        return (h, mm);
+    }
+
+    [Fact]
+    public void Before_6_14_a_CPU_leaves_an_mm_cpumask_when_it_switches_away_so_a_flush_freeing_page_tables_does_not_reach_it()
+    {
+        var (h, mm) = FreedTablesFlushAfterSwitch(CpumaskTrim.OnSwitch);
+        Assert.Equal(0, h.Machine.Bus.IpisSent);
+        Assert.Equal(0, h.Kernel.WrongCpuFlushes);
+        Assert.Equal([0], mm.CpuMask);
+    }
+
+    [Fact]
+    public void From_6_14_a_CPU_that_switched_away_stays_in_the_cpumask_until_a_flush_finds_it_running_another_mm()
+    {
+        var (h, mm) = FreedTablesFlushAfterSwitch(CpumaskTrim.Lazy);
+        Assert.Equal(1, h.Kernel.WrongCpuFlushes); // its flush_tlb_func ran, found another mm and cleared the bit
+        Assert.Equal([0], mm.CpuMask);
+    }
+
+    [Fact]
+    public void From_6_14_a_flush_once_a_second_per_mm_interrupts_the_CPUs_that_left_the_mm_but_never_a_lazy_one()
+    {
+        var h = new Harness(Harness.Cpus(4), new KernelParams { CpumaskTrim = CpumaskTrim.Lazy });
+        var mm = h.MmOn(0, 1, 2, 3);
+        var other = new AddressSpace(2, "other");
+        h.Once(2, c => h.Kernel.SwitchMm(c, other));
+        LinuxKernel.EnterLazyTlb(h[3]);
+        var ipis = new List<long>();
+        // Flushes at 0.5 s (before next_trim_cpumask: init_new_context's jiffies + HZ), 1.1 s (the trim) and 1.2 s.
+        IEnumerable<TlbSim.Model.Kernel.Event> Flusher(Cpu c)
+        {
+            foreach (double atMs in new[] { 500.0, 1100, 1200 })
+            {
+                foreach (var e in c.Idle(Duration.FromMilliseconds(atMs) - h.Sim.Now))
+                    yield return e;
+                long before = h.Machine.Bus.IpisSent;
+                foreach (var e in h.Kernel.FlushTlbMmRange(c, mm, 1, freedTables: false))
+                    yield return e;
+                ipis.Add(h.Machine.Bus.IpisSent - before);
+            }
+        }
+        h.Machine.Start(h[0], Flusher);
+        h.Busy(1, sliceUs: 1000);
+        h.RunFor(1_300_000);
+        // CPU 1 runs mm: every flush. CPU 2 runs another mm: only the trim, after which it has left the mask.
+        // CPU 3 is lazy: never (should_flush_tlb), so it stays in the mask.
+        Assert.Equal([1L, 2, 1], ipis);
+        Assert.Equal(1, h.Kernel.CpumaskTrims);
+        Assert.Equal([0, 1, 3], mm.CpuMask);
+    }
+
     [Fact]
     public void A_target_inside_an_IRQ_disabled_section_delays_the_initiator_by_the_rest_of_that_section()
     {
