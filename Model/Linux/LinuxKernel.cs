@@ -276,7 +276,7 @@ public sealed partial class LinuxKernel
     /// context_switch to <paramref name="next"/> on <paramref name="cpu"/>: switch_mm_irqs_off when the process
     /// changes (its CR3 write counted as <paramref name="category"/>, a stale generation flushing the PCID),
     /// PKS's pks_write_pkrs of the next task's value when PKS is on, and a full local flush (__flush_tlb_all)
-    /// when the task carries a pending flush for this CPU (XPFO's deferred flush).
+    /// when this CPU owes one: to the task (XPFO v7 16/16) or to the machine's pending mask (XPFO v9 12/13).
     /// </summary>
     public IEnumerable<Event> ContextSwitch(Cpu cpu, TaskStruct next, TimeCategory category)
     {
@@ -290,12 +290,35 @@ public sealed partial class LinuxKernel
         }
         foreach (var e in SwitchMm(cpu, next.Mm, category))
             yield return e;
-        if (next.TakePendingFlush(cpu.Id))
+        // XPFO: v7's pending mask in the task, v9's global one (cpumask_test_and_clear_cpu, then __flush_tlb_all).
+        bool owed = next.TakePendingFlush(cpu.Id);
+        if (_xpfoPendingFlush is not null && _xpfoPendingFlush[cpu.Id])
+        {
+            _xpfoPendingFlush[cpu.Id] = false;
+            owed = true;
+        }
+        if (owed)
         {
             foreach (var e in cpu.RunIrqsOff(LocalFlushTime(-1, global: true), TimeCategory.Flush))
                 yield return e;
             GlobalLoss(cpu);
         }
+    }
+
+    private bool[]? _xpfoPendingFlush;
+
+    /// <summary>
+    /// XPFO v9 12/13's pending_xpfo_flush: one cpumask for the whole machine; xpfo_flush_tlb_kernel_range ORs in
+    /// every CPU but <paramref name="me"/> (cpumask_setall, __cpumask_clear_cpu, cpumask_or), and each CPU
+    /// flushes fully at its next switch_mm_irqs_off (<see cref="ContextSwitch"/>).
+    /// </summary>
+    public void PostXpfoFlushToOthers(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        _xpfoPendingFlush ??= new bool[Machine.Cpus.Count];
+        bool mine = _xpfoPendingFlush[me.Id]; // the ORed-in mask lacks this CPU; a bit it already owed stays
+        Array.Fill(_xpfoPendingFlush, true);
+        _xpfoPendingFlush[me.Id] = mine;
     }
 
     /// <summary>
@@ -508,8 +531,8 @@ public sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>do_flush_tlb_all: __flush_tlb_all, dropping global entries too.</summary>
-    private Duration DoFlushTlbAll(Cpu cpu)
+    /// <summary>do_flush_tlb_all on <paramref name="cpu"/> alone, as a call function (effects now, the returned time spent with interrupts off): __flush_tlb_all, dropping global entries too.</summary>
+    public Duration DoFlushTlbAll(Cpu cpu)
     {
         GlobalLoss(cpu);
         return LocalFlushTime(-1, global: true);

@@ -3,17 +3,33 @@ using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Mechanisms;
 
-/// <summary>XPFO's ways of flushing the direct-map change of a page ownership transition.</summary>
+/// <summary>XPFO's ways of flushing the direct-map change of a page ownership transition, named after what each posted version does.</summary>
 public enum XpfoFlushPolicy
 {
-    /// <summary>A global shootdown (flush_tlb_kernel_range of the page) on every transition, as XPFO v6/v7 did.</summary>
+    /// <summary>A global shootdown (flush_tlb_kernel_range of the page, by IPI) on every unmapping: XPFO v6 and v7 without 16/16.</summary>
     Immediate,
 
-    /// <summary>Flush the page locally now; every other CPU owes the current task a full flush, taken when it switches to that task (XPFO v7 16/16); no IPI.</summary>
-    Deferred,
+    /// <summary>
+    /// XPFO v7 16/16 ("Defer TLB flushes for non-current CPUs"): flush locally now; the current task's own
+    /// cpumask (task_struct.pending_xpfo_flush) is set to every other CPU, and a CPU flushes fully
+    /// (__flush_tlb_all) when switch_mm_irqs_off switches it to that task; no IPI.
+    /// </summary>
+    DeferredPerTask,
 
-    /// <summary>Per-CPU batches of unmapped frames, each flushed with one flush_tlb_kernel_range over its span (above the ceiling: flush_tlb_all).</summary>
-    Batched,
+    /// <summary>
+    /// XPFO v9 12/13: flush locally now (xpfo_flush_tlb_kernel_range) and OR every other CPU into one global
+    /// cpumask (pending_xpfo_flush); every CPU flushes fully at its next switch_mm_irqs_off, whichever task it
+    /// switches to; no IPI.
+    /// </summary>
+    DeferredGlobal,
+
+    /// <summary>
+    /// XPFO v9 13/13 on top of 12/13: MOVABLE pages are unmapped when __rmqueue_pcplist refills the per-CPU
+    /// list (xpfo_pcp_refill on each page rmqueue_bulk brought), then one xpfo_flush_tlb_all: a local full flush
+    /// and the global pending mark; a user allocation from the list finds its page unmapped already, and pages
+    /// freed by user space stay unmapped; no IPI.
+    /// </summary>
+    RefillBatched,
 }
 
 /// <summary>How prlist remaps a node for an insertion.</summary>
@@ -126,12 +142,12 @@ public sealed record MechanismParams : IParameters
     public int ExclusiveResidentPages { get; init; } = 512;
 
     /// <summary>XPFO flush policy.</summary>
-    [Param("XPFO flush policy: immediate, deferred or batched", Source = "XPFO v6/v7 (immediate, lore:cover.1547153058.git.khalid.aziz@oracle.com); v7 16/16 (deferred: pending cpumask in task_struct, flushed at switch_mm_irqs_off); v9 13/13 (batched unmapping, one flush per batch)")]
+    [Param("XPFO flush policy: immediate (v6/v7: flush_tlb_kernel_range by IPI per unmapping), deferred_per_task (v7 16/16: local flush, the task's pending cpumask), deferred_global (v9 12/13: local flush, one global pending cpumask taken at every switch_mm_irqs_off) or refill_batched (v9 13/13: unmapped at per-CPU list refill, one deferred full flush per refill)", Source = "lore:cover.1547153058.git.khalid.aziz@oracle.com (v7) and c97fd93699adc018d666c3842ee973cb0acced2c.1547153058 (16/16); lore:cover.1554248001.git.khalid.aziz@oracle.com (v9), 4495dda4bfc4a06b3312cc4063915b306ecfaecb.1554248002 (12/13), be3868d4514e969f22d37d76a591683be9f6b3ee.1554248002 (13/13)")]
     public XpfoFlushPolicy XpfoPolicy { get; init; } = XpfoFlushPolicy.Immediate;
 
-    /// <summary>XPFO batch size.</summary>
-    [Param("Unmapped frames per batched XPFO flush, per CPU", Unit = "frames", Source = "chosen: the order of pcp->batch (63) in the v9 bulk unmapping at per-CPU list refill; sweep it")]
-    public int XpfoBatch { get; init; } = 32;
+    /// <summary>XPFO unmappings per per-CPU list refill.</summary>
+    [Param("Under refill_batched: pages a per-CPU list refill unmaps, so kernel-to-user transitions per refill flush (rmqueue_bulk brings pcp->batch pages; those freed by user space come back still unmapped and need nothing)", Unit = "frames", Source = "pcp->batch: zone_batchsize() in 5.0 gives 31 for a zone over 512 MiB (128 pages / 4, rounded to 2^n - 1); an estimate as transitions per refill, since a refill of pages user space freed unmaps fewer; plausible 4 to 31", Low = "4", High = "31")]
+    public int XpfoBatch { get; init; } = 31;
 
     /// <summary>PKS tagging rate.</summary>
     [Param("One pks operation in this many tags a new page with the write-rare key through the direct map (set_memory_pks: change_page_attr_set_clr)", Unit = "operations", Source = "chosen: pages are tagged as pools grow; set_memory_pks is from the PKS-protected page tables RFC (Rick Edgecombe); the PMEM series instead maps with PAGE_KERNEL_PKEY at map time")]

@@ -9,16 +9,24 @@ namespace TlbSim.Model.Mechanisms;
 /// <summary>
 /// xpfo: exclusive page-frame ownership, as posted (v6-v9, 2018-2019). Every page moving from kernel to user
 /// ownership is unmapped from the direct map (forced to 4K pages, so no splits: set_kpte on one PTE), and
-/// mapped back, with no flush, when it returns. Only the unmap needs a flush; the policies:
+/// mapped back, with no flush, when it returns. Only the unmap needs a flush; the policies, one per posted
+/// version:
 /// <list type="bullet">
-/// <item><c>immediate</c> (v6, the v7 cover letter's 2.61x): flush_tlb_kernel_range of the page on every CPU;</item>
-/// <item><c>deferred</c> (v7 16/16, "Defer TLB flushes for non-current CPUs"): flush the page locally now
-/// (__flush_tlb_one_kernel) and mark every other CPU in a cpumask carried by the current task; a CPU that
-/// switches to that task later flushes fully (__flush_tlb_all in switch_mm_irqs_off) and clears its bit; no IPI;</item>
-/// <item><c>batched</c>: per-CPU batches of <c>xpfo_batch</c> unmapped frames, flushed together as the kernel
-/// would flush them: the span from the lowest to the highest frame goes to flush_tlb_kernel_range, so a batch
-/// of scattered frames (the per-CPU lists recycle frames from anywhere) becomes flush_tlb_all.</item>
+/// <item><c>immediate</c> (v6, v7 without 16/16; the v7 cover letter's 2.61x): xpfo_flush_kernel_tlb is
+/// flush_tlb_kernel_range of the page, an IPI to every CPU;</item>
+/// <item><c>deferred_per_task</c> (v7 16/16): flush the page locally (do_kernel_range_flush) and set the current
+/// task's pending_xpfo_flush to every other CPU; a CPU that switch_mm_irqs_off later switches to that task
+/// flushes fully (__flush_tlb_all) and clears its bit; no IPI;</item>
+/// <item><c>deferred_global</c> (v9 12/13): the same local flush (xpfo_flush_tlb_kernel_range), and every other
+/// CPU ORed into one global pending_xpfo_flush, taken at each CPU's next switch_mm_irqs_off whatever the task;
+/// no IPI;</item>
+/// <item><c>refill_batched</c> (v9 13/13 on 12/13): the unmapping happens when __rmqueue_pcplist refills the
+/// per-CPU MOVABLE list: xpfo_pcp_refill marks each page user and unmaps it (set_kpte), then one
+/// xpfo_flush_tlb_all, a local do_flush_tlb_all and the global pending mark. A user allocation from the list
+/// finds its page unmapped and does nothing; pages user space frees stay unmapped. tlbsim counts one refill per
+/// <c>xpfo_batch</c> kernel-to-user transitions on a CPU, and that transition pays the refill.</item>
 /// </list>
+/// An IPI-batched variant (flush_tlb_kernel_range over each batch) is no posted version, and tlbsim has none.
 /// Operations are the workload's page ownership transitions, alternating per CPU between the two
 /// directions, reported as two latency series: <c>unmap</c> (kernel to user) and <c>map</c> (user to kernel).
 /// </summary>
@@ -26,20 +34,13 @@ public sealed class Xpfo : IMechanism
 {
     private static readonly IReadOnlyList<string> Kinds = ["unmap", "map"];
     private bool[] _mapBack = [];
-    private Batch[] _batches = [];
-
-    private struct Batch
-    {
-        public int Count;
-        public long Low;
-        public long High;
-    }
+    private int[] _refilled = [];
 
     /// <inheritdoc />
     public string Name => "xpfo";
 
     /// <inheritdoc />
-    public string KernelPath => "kernel->user (unmap): set_kpte(4K direct map, gbpages off) then immediate: flush_tlb_kernel_range(1 page) on every CPU; deferred: __flush_tlb_one_kernel locally, the current task's pending cpumask gets every other CPU, switch_mm_irqs_off to it runs __flush_tlb_all; batched: per-CPU batch, flush_tlb_kernel_range(lowest..highest frame) per batch; user->kernel (map): set_kpte, no flush";
+    public string KernelPath => "kernel->user (unmap): set_kpte(4K direct map, gbpages off) then immediate: flush_tlb_kernel_range(1 page) on every CPU; deferred_per_task (v7 16/16): do_kernel_range_flush locally, current->pending_xpfo_flush = every other CPU, switch_mm_irqs_off to that task runs __flush_tlb_all; deferred_global (v9 12/13): xpfo_flush_tlb_kernel_range locally, global pending_xpfo_flush |= every other CPU, each CPU's next switch_mm_irqs_off runs __flush_tlb_all; refill_batched (v9 13/13): __rmqueue_pcplist refill: xpfo_pcp_refill (set_kpte) per page, xpfo_flush_tlb_all (do_flush_tlb_all locally, global pending mark), allocations from the list nothing; user->kernel (map): set_kpte, no flush";
 
     /// <inheritdoc />
     public bool DrivenByPageTransitions => true;
@@ -55,7 +56,7 @@ public sealed class Xpfo : IMechanism
     {
         int cpus = context.Machine.Cpus.Count;
         _mapBack = new bool[cpus];
-        _batches = new Batch[cpus];
+        _refilled = new int[cpus];
     }
 
     /// <inheritdoc />
@@ -68,8 +69,11 @@ public sealed class Xpfo : IMechanism
         var p = context.Params;
         bool unmapping = !_mapBack[cpu.Id];
         _mapBack[cpu.Id] = unmapping;
-        foreach (var e in cpu.Run(kernel.Params.CpaPerPage, TimeCategory.Kernel)) // set_kpte
-            yield return e;
+        if (!unmapping || p.XpfoPolicy != XpfoFlushPolicy.RefillBatched)
+        {
+            foreach (var e in cpu.Run(kernel.Params.CpaPerPage, TimeCategory.Kernel)) // set_kpte
+                yield return e;
+        }
         if (!unmapping)
             yield break; // mapping a page back needs no invalidation
         switch (p.XpfoPolicy)
@@ -78,23 +82,27 @@ public sealed class Xpfo : IMechanism
                 foreach (var e in kernel.FlushTlbKernelRange(cpu, 1, PageSize.Size4K))
                     yield return e;
                 break;
-            case XpfoFlushPolicy.Deferred:
+            case XpfoFlushPolicy.DeferredPerTask:
                 foreach (var e in cpu.RunIrqsOff(kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K), TimeCategory.Flush))
                     yield return e;
                 kernel.Current[cpu.Id]?.PostFlushToOthers(context.Machine.Cpus.Count, cpu.Id);
                 break;
+            case XpfoFlushPolicy.DeferredGlobal:
+                foreach (var e in cpu.RunIrqsOff(kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K), TimeCategory.Flush))
+                    yield return e;
+                kernel.PostXpfoFlushToOthers(cpu);
+                break;
             default:
-                long pfn = context.RandomFrame();
-                ref var batch = ref _batches[cpu.Id];
-                batch.Low = batch.Count == 0 ? pfn : Math.Min(batch.Low, pfn);
-                batch.High = batch.Count == 0 ? pfn : Math.Max(batch.High, pfn);
-                if (++batch.Count >= p.XpfoBatch)
-                {
-                    long span = batch.High - batch.Low + 1;
-                    batch.Count = 0;
-                    foreach (var e in kernel.FlushTlbKernelRange(cpu, span, PageSize.Size4K))
-                        yield return e;
-                }
+                // The page came from the per-CPU list, unmapped when the list was refilled; the transition that
+                // empties the list refills it: xpfo_pcp_refill's set_kpte on each page, then xpfo_flush_tlb_all.
+                if (++_refilled[cpu.Id] < p.XpfoBatch)
+                    break;
+                _refilled[cpu.Id] = 0;
+                foreach (var e in cpu.Run(kernel.Params.CpaPerPage * p.XpfoBatch, TimeCategory.Kernel))
+                    yield return e;
+                foreach (var e in cpu.RunIrqsOff(kernel.DoFlushTlbAll(cpu), TimeCategory.Flush))
+                    yield return e;
+                kernel.PostXpfoFlushToOthers(cpu);
                 break;
         }
     }

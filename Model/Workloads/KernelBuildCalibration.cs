@@ -20,18 +20,19 @@ public static class KernelBuildCalibration
     /// <paramref name="baseline"/> (the shipped baseline design, which the caller's design catalog makes).
     /// </summary>
     /// <remarks>How the input was set: scan <paramref name="transitionRate"/> (default: the preset's) and interpolate.</remarks>
-    public static double XpfoSlowdown(Func<IMechanism> baseline, long seed, bool check = false, double? transitionRate = null)
+    /// <remarks><paramref name="policy"/>: immediate for the fitted input; the later versions' policies are checks.</remarks>
+    public static double XpfoSlowdown(Func<IMechanism> baseline, long seed, bool check = false, double? transitionRate = null, XpfoFlushPolicy policy = XpfoFlushPolicy.Immediate)
     {
         var workload = WorkloadPresets.KernelBuild with { PageTransitionRate = transitionRate ?? WorkloadPresets.KernelBuild.PageTransitionRate };
-        return KernelTimePerWork("xpfo", () => new Xpfo(), seed, check, workload) / KernelTimePerWork("baseline", baseline, seed, check, workload);
+        return KernelTimePerWork("xpfo", () => new Xpfo(), seed, check, workload, policy) / KernelTimePerWork("baseline", baseline, seed, check, workload, policy);
     }
 
-    private static double KernelTimePerWork(string mechanism, Func<IMechanism> design, long seed, bool check, WorkloadParams workload) => Experiment.Run(new RunSpec
+    private static double KernelTimePerWork(string mechanism, Func<IMechanism> design, long seed, bool check, WorkloadParams workload, XpfoFlushPolicy policy) => Experiment.Run(new RunSpec
     {
         Machine = MachinePresets.IvyBridgeDesktop,
         Kernel = new KernelParams(),
         Workload = workload,
-        MechanismParams = new MechanismParams { XpfoPolicy = XpfoFlushPolicy.Immediate },
+        MechanismParams = new MechanismParams { XpfoPolicy = policy },
         Operations = new OperationParams(),
         Mechanism = mechanism,
         Design = design,

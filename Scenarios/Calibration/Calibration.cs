@@ -53,6 +53,9 @@ public static class CalibrationTable
         .. WakeRows("MWAIT C1", "milan_1s", [1500, 1800, 2300, 3200]),
         .. WakeRows("HLT", "milan_1s_halt", [2000, 2500, 2800, 3400]),
         new("input", "XPFO immediate: kernel_build kernel-time slowdown (sets kernel_build.page_transition_rate)", "4-core i5-3550, make -j4", KernelBuildCalibration.Published, "x", 0.05, "lore:cover.1547153058.git.khalid.aziz@oracle.com: the one fitted input, so not a check", Runs.XpfoSlowdown),
+        new("check", "XPFO v7 16/16 deferred_per_task: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4", 794.473 / 607.671, "x", 0.15, "lore:c97fd93699adc018d666c3842ee973cb0acced2c.1547153058.git.khalid.aziz@oracle.com: 607.7 s -> 794.5 s system time", () => Runs.XpfoSlowdown(XpfoFlushPolicy.DeferredPerTask)),
+        new("check", "XPFO v9 12/13 deferred_global: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4", 803.989 / 607.671, "x", 0.15, "lore:4495dda4bfc4a06b3312cc4063915b306ecfaecb.1554248002.git.khalid.aziz@oracle.com: 607.7 s -> 804.0 s system time", () => Runs.XpfoSlowdown(XpfoFlushPolicy.DeferredGlobal)),
+        new("check", "XPFO v9 13/13 refill_batched: kernel_build kernel-time slowdown", "4-core i5-3550, make -j4, Linux 5.0", 773.075 / 610.642, "x", 0.15, "lore:be3868d4514e969f22d37d76a591683be9f6b3ee.1554248002.git.khalid.aziz@oracle.com: 610.6 s -> 773.1 s system time", () => Runs.XpfoSlowdown(XpfoFlushPolicy.RefillBatched)),
         new("check", "XPFO forces a 4K direct map", "XPFO v1", 1, "4K share", 0, "same series", Runs.XpfoDirectMap4kShare),
         new("check", "direct-map splits for 50 unmapped pages, no cache", "2022 RFC: several tens", 50, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: false)),
         new("check", "direct-map splits for 50 unmapped pages, with cache", "2022 RFC: single digits", 5, "splits", 0.8, "lore:20220127085608.306306-1-rppt@kernel.org", () => Runs.ExclusiveSplits(chunkCache: true)),
@@ -188,7 +191,9 @@ public static class CalibrationTable
         /// <summary>The <paramref name="q"/> quantile of sorted <paramref name="sorted"/> (nearest rank).</summary>
         public static double Quantile(double[] sorted, double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-        public static double XpfoSlowdown() => new long[] { 1, 2, 3 }.Average(s => KernelBuildCalibration.XpfoSlowdown(() => Designs.Builtin.Create("baseline"), s));
+        public static double XpfoSlowdown() => XpfoSlowdown(XpfoFlushPolicy.Immediate);
+
+        public static double XpfoSlowdown(XpfoFlushPolicy policy) => new long[] { 1, 2, 3 }.Average(s => KernelBuildCalibration.XpfoSlowdown(() => Designs.Builtin.Create("baseline"), s, policy: policy));
 
         public static double XpfoDirectMap4kShare()
         {

@@ -33,6 +33,29 @@ public class ContextSwitchTests
     }
 
     [Fact]
+    public void A_flush_pending_in_xpfo_v9_s_global_mask_is_taken_at_the_CPU_s_next_switch_to_any_task_once_however_many_were_posted()
+    {
+        var h = new Harness(Harness.Cpus(4));
+        h.Kernel.PostXpfoFlushToOthers(h[0]);
+        h.Kernel.PostXpfoFlushToOthers(h[0]);
+        h.Kernel.PostXpfoFlushToOthers(h[3]); // cpu3's own bit, set by cpu0's posts, stays set (cpumask_or)
+        var flushes = new List<long>();
+        IEnumerable<TlbSim.Model.Kernel.Event> Program(Cpu c, int task)
+        {
+            foreach (var e in h.Kernel.ContextSwitch(c, new TaskStruct(task, new AddressSpace(task, $"t{task}")), TimeCategory.Workload))
+                yield return e;
+            foreach (var e in h.Kernel.ContextSwitch(c, new TaskStruct(task + 10, new AddressSpace(task + 10, $"t{task + 10}")), TimeCategory.Workload))
+                yield return e;
+        }
+        h.Machine.Start(h[0], c => Program(c, 1)); // cpu0 owes one to cpu3's post
+        h.Machine.Start(h[2], c => Program(c, 2));
+        h.Machine.Start(h[3], c => Program(c, 3));
+        h.RunFor(10);
+        // One full flush each for cpu0, cpu2 and cpu3 at their first switch, none at the second.
+        Assert.Equal(3, h.Kernel.FullFlushes);
+    }
+
+    [Fact]
     public void A_task_carrying_a_pending_flush_makes_the_CPU_that_switches_to_it_flush_fully_once()
     {
         var h = new Harness(Harness.Cpus(4));
