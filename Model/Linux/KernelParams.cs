@@ -70,15 +70,15 @@ public sealed record KernelParams : IParameters
     public CpumaskTrim CpumaskTrim { get; init; } = CpumaskTrim.Lazy;
 
     /// <summary>Cost of one INVLPGB.</summary>
-    [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published figure; taken as one INVLPG (~100 ns, tlb.c); plausible 50ns to 300ns (half to three INVLPGs)", Low = "50ns", High = "300ns")]
+    [Param("Initiator time to issue one INVLPGB (up to invlpgb_count_max pages)", Source = "no published per-instruction figure (AMD APM vol. 3, Rik van Riel's series v1-v14 and its review; Dave Hansen: bookkeeping is 'a pittance compared to the actual cost of INVLPGB/TLBSYNC', lore 7e1ca8c7-6f3e-44dc-9dd8-bd273a03a83e@intel.com); estimate: one INVLPG (~100 ns, tlb.c); plausible 50ns to 300ns (half to three INVLPGs)", Low = "50ns", High = "300ns")]
     public Duration BroadcastIssue { get; init; } = Duration.FromNanoseconds(100);
 
     /// <summary>TLBSYNC completion time.</summary>
-    [Param("Time from the last INVLPGB until TLBSYNC returns, when every CPU's TLB has processed it", Source = "no published figure; taken as the same-socket ack round (delivery of a line, 40 ns) plus one INVLPG at the far end (100 ns), doubled for the fabric round trip; plausible 100ns to 600ns (a same-socket round to a cross-socket round plus a far INVLPG)", Low = "100ns", High = "600ns")]
+    [Param("Time from the last INVLPGB until TLBSYNC returns, when every CPU's TLB has processed it", Source = "no published figure (as broadcast_issue); estimate: the same-socket ack round (delivery of a line, 40 ns) plus one INVLPG at the far end (100 ns), doubled for the fabric round trip; plausible 100ns to 600ns (a same-socket round to a cross-socket round plus a far INVLPG)", Low = "100ns", High = "600ns")]
     public Duration BroadcastCompletion { get; init; } = Duration.FromNanoseconds(280);
 
     /// <summary>Extra completion time across sockets.</summary>
-    [Param("Extra TLBSYNC time when the machine has more than one socket", Source = "cross- minus same-socket line transfer (120-40 ns)")]
+    [Param("Extra TLBSYNC time when the machine has more than one socket", Source = "no published figure; estimate: cross- minus same-socket line transfer (120-40 ns); plausible 40ns to 200ns (half to two and a half of that difference)", Low = "40ns", High = "200ns")]
     public Duration BroadcastCrossSocketExtra { get; init; } = Duration.FromNanoseconds(80);
 
     /// <summary>Pages per INVLPGB.</summary>
