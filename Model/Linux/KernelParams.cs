@@ -137,6 +137,22 @@ public sealed record KernelParams : IParameters
     [Param("A write fault on a private file mapping: the page-cache page is found and copied into a new anonymous page (do_cow_fault)", Source = "no published figure; estimate anon_fault plus a 4 KiB copy, 400 ns, plausible 300-800 ns", Low = "300ns", High = "800ns")]
     public Duration CowFault { get; init; } = Duration.FromNanoseconds(400);
 
+    /// <summary>Read fault on a missing anonymous page (the zero page).</summary>
+    [Param("A read fault on a missing anonymous page: fault entry and exit, the shared zero page mapped read-only (do_anonymous_page's read path: no allocation, no clear_page)", Source = "no published figure; estimate anon_fault less the allocation and clear_page, 150 ns, plausible 100-300 ns", Low = "100ns", High = "300ns")]
+    public Duration ZeroPageFault { get; init; } = Duration.FromNanoseconds(150);
+
+    /// <summary>Read fault on a file page in the page cache.</summary>
+    [Param("A read fault on a file mapping whose page is in the page cache (do_read_fault: filemap_map_pages for the faulting page), before fault-around's other pages", Source = "no published figure; estimate as file_fault, 250 ns, plausible 150-500 ns", Low = "150ns", High = "500ns")]
+    public Duration FileReadFault { get; init; } = Duration.FromNanoseconds(250);
+
+    /// <summary>Fault-around's work per extra page mapped.</summary>
+    [Param("Fault-around (do_fault_around, fault_around_bytes 64 KiB: the 16-page aligned window) per extra page-cache page mapped read-only by a read fault", Source = "no published figure; estimate 20 ns (a page-cache xarray step, a refcount and a PTE write), plausible 10-60 ns", Low = "10ns", High = "60ns")]
+    public Duration FaultAroundPerPage { get; init; } = Duration.FromNanoseconds(20);
+
+    /// <summary>Write fault on a present read-only PTE of a shared file mapping.</summary>
+    [Param("A write fault on a present read-only PTE of a shared file mapping (do_wp_page -> wp_page_shared: page_mkwrite, the PTE made writable; a permission upgrade, so no flush)", Source = "no published figure; estimate 200 ns (fault entry and exit, page_mkwrite, one PTE write), plausible 120-400 ns", Low = "120ns", High = "400ns")]
+    public Duration WpReuse { get; init; } = Duration.FromNanoseconds(200);
+
     /// <summary>mmap syscall work.</summary>
     [Param("mmap's work besides the syscall round trip: get_unmapped_area, vm_area_alloc, vma_link under mmap_write_lock", Source = "no published figure; estimate 500 ns, plausible 300-1500 ns", Low = "300ns", High = "1500ns")]
     public Duration MmapWork { get; init; } = Duration.FromNanoseconds(500);
@@ -170,7 +186,9 @@ public sealed record KernelParams : IParameters
             Check.NonNegative(path, "broadcast_cross_socket_extra", BroadcastCrossSocketExtra),
             Check.Range(path, "broadcast_max_pages", BroadcastMaxPages, 1, 1 << 16),
             Check.NonNegative(path, "cpa_per_page", CpaPerPage), Check.NonNegative(path, "split_work", SplitWork),
-            Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zap_per_page", ZapPerPage),
+            Check.NonNegative(path, "anon_fault", AnonFault), Check.NonNegative(path, "zero_page_fault", ZeroPageFault),
+            Check.NonNegative(path, "file_read_fault", FileReadFault), Check.NonNegative(path, "fault_around_per_page", FaultAroundPerPage),
+            Check.NonNegative(path, "wp_reuse", WpReuse), Check.NonNegative(path, "zap_per_page", ZapPerPage),
             Check.NonNegative(path, "protect_per_page", ProtectPerPage),
             Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
             Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.Range(path, "csd_queue_transfers", CsdQueueTransfers, 0, 16),

@@ -231,6 +231,45 @@ public sealed partial class LinuxKernel
         return me.Run(Params.CowFault, TimeCategory.Kernel);
     }
 
+    /// <summary>A read fault on a missing anonymous page: the zero page mapped read-only (do_anonymous_page).</summary>
+    public IEnumerable<Event> ZeroPageFault(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Params.ZeroPageFault, TimeCategory.Kernel);
+    }
+
+    /// <summary>
+    /// A read fault on a file page in the page cache (do_read_fault), with fault-around
+    /// (do_fault_around -> filemap_map_pages) mapping <paramref name="aroundPages"/> more pages of its 16-page
+    /// window read-only.
+    /// </summary>
+    public IEnumerable<Event> FileReadFault(Cpu me, long aroundPages)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Params.FileReadFault + Params.FaultAroundPerPage * aroundPages, TimeCategory.Kernel);
+    }
+
+    /// <summary>A write fault on a present read-only PTE of a shared file mapping: wp_page_shared, no flush.</summary>
+    public IEnumerable<Event> WpPageShared(Cpu me)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        return me.Run(Params.WpReuse, TimeCategory.Kernel);
+    }
+
+    /// <summary>
+    /// A write fault on a present read-only PTE of a private file mapping: do_wp_page -> wp_page_copy, a new
+    /// anonymous page with the page-cache page copied in (as do_cow_fault), and the old PTE cleared with
+    /// ptep_clear_flush -> flush_tlb_page: a one-page flush_tlb_mm_range.
+    /// </summary>
+    public IEnumerable<Event> WpPageCopy(Cpu me, AddressSpace mm)
+    {
+        ArgumentNullException.ThrowIfNull(me);
+        foreach (var e in me.Run(Params.CowFault, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in FlushTlbMmRange(me, mm, 1, freedTables: false))
+            yield return e;
+    }
+
     /// <summary>A write fault on a missing anonymous page (handle_mm_fault: allocate, clear, install).</summary>
     public IEnumerable<Event> AnonFault(Cpu me)
     {

@@ -492,12 +492,20 @@ public static class Experiment
                 nextOp = sim.NowPicoseconds + Math.Max(1, (long)(Exponential.Sample(opRng, rate) * 1e12));
                 continue;
             }
+            // will-it-scale's tlb_flush loops as written: write the page, madvise(MADV_DONTNEED) it, read it back
+            // (assert), in the steady state after the first pass (the file's pages in the page cache). A read
+            // fault on a file page maps the rest of its 16-page fault-around window read-only, so the next 15
+            // writes find a present read-only PTE: tlb_flush1 (private) copies on write and clears the old PTE
+            // with ptep_clear_flush, a second shootdown; tlb_flush3 (shared) makes it writable, no flush.
+            bool windowStart = page % FaultAroundPages == 0;
             IEnumerable<Event> iteration = spec.Workload.Loop switch
             {
                 SyscallLoop.Madvise => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
-                SyscallLoop.TlbFlush1 => kernel.CowFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
-                SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
-                SyscallLoop.TlbFlush3 => kernel.FileFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
+                SyscallLoop.TlbFlush1 => (windowStart ? kernel.CowFault(cpu) : kernel.WpPageCopy(cpu, mm))
+                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, windowStart ? FaultAroundPages - 1 : 0)),
+                SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.ZeroPageFault(cpu)),
+                SyscallLoop.TlbFlush3 => (windowStart ? kernel.FileFault(cpu) : kernel.WpPageShared(cpu))
+                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, windowStart ? FaultAroundPages - 1 : 0)),
                 SyscallLoop.Mprotect => kernel.Mprotect(cpu, mm, 1).Concat(kernel.Mprotect(cpu, mm, 1)),
                 _ => kernel.Mmap(cpu).Concat(kernel.AnonFault(cpu)).Concat(kernel.Munmap(cpu, mm, 1, present: 1)),
             };
@@ -505,15 +513,19 @@ public static class Experiment
                 yield return e;
             if (mappingPages > 0 && ++page == mappingPages)
             {
-                // After the last page: munmap (nothing present: every page was dropped) and mmap again.
+                // After the last page: munmap, which finds every page populated by the read-back (the zero page,
+                // or the page-cache page), and mmap again.
                 page = 0;
-                foreach (var e in kernel.Munmap(cpu, mm, mappingPages, present: 0).Concat(kernel.Mmap(cpu)))
+                foreach (var e in kernel.Munmap(cpu, mm, mappingPages, present: mappingPages).Concat(kernel.Mmap(cpu)))
                     yield return e;
             }
             if (sim.NowPicoseconds >= warmupEnd)
                 loops[cpu.Id]++;
         }
     }
+
+    // fault_around_bytes (64 KiB) in pages: do_fault_around's window.
+    private const long FaultAroundPages = 16;
 
     private static long Draw(System.Random rng, double meanSeconds)
     {

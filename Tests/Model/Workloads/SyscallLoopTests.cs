@@ -63,4 +63,28 @@ public class SyscallLoopTests
         Assert.True(o.Shootdowns >= o.Loops, $"{o.Shootdowns} rounds for {o.Loops} loops");
         Assert.Equal(0, alone.Shootdowns);
     }
+
+    [Fact]
+    public void Tlb_flush1_pays_a_second_shootdown_in_15_of_16_iterations_where_fault_around_left_a_read_only_page_to_copy_on_write()
+    {
+        // Two threads, so every flush_tlb_mm_range is a round to the other thread's CPU. tlb_flush3 (shared)
+        // makes a fault-around page writable without a flush: one round per iteration, the madvise.
+        var priv = Run("tlb_flush1", 2);
+        var shared = Run("tlb_flush3", 2);
+        double perLoop1 = (double)priv.Shootdowns / priv.Loops, perLoop3 = (double)shared.Shootdowns / shared.Loops;
+        Assert.InRange(perLoop1 / perLoop3, (1 + 15.0 / 16) * 0.97, (1 + 15.0 / 16) * 1.03);
+    }
+
+    [Fact]
+    public void Tlb_flush2_reads_each_page_back_through_the_zero_page_and_its_munmap_zaps_every_page()
+    {
+        var madvise = Run("madvise_loop", 1);
+        var flush2 = Run("tlb_flush2", 1);
+        double Ns(RunOutcome o) => o.Seconds * 1e9 / o.Loops;
+        var k = new KernelParams();
+        // What tlb_flush2 adds to the write+madvise loop: the read fault (zero page) and, per page, munmap's zap of
+        // the page it populated, plus munmap/mmap's fixed work and full flush shared by the mapping's 256 pages.
+        double atLeast = k.ZeroPageFault.TotalNanoseconds + k.ZapPerPage.TotalNanoseconds;
+        Assert.InRange(Ns(flush2) - Ns(madvise), atLeast, atLeast + 30);
+    }
 }
