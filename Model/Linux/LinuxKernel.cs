@@ -170,7 +170,7 @@ public sealed partial class LinuxKernel
     {
         if (Sim.NowPicoseconds <= mm.NextTrimCpumaskPs)
             return false;
-        mm.NextTrimCpumaskPs = Sim.NowPicoseconds + Duration.FromSeconds(1).Picoseconds;
+        mm.NextTrimCpumaskPs = Sim.NowPicoseconds + AddressSpace.CpumaskTrimInterval.Picoseconds;
         return true;
     }
 
@@ -299,9 +299,8 @@ public sealed partial class LinuxKernel
         }
         if (owed)
         {
-            foreach (var e in cpu.RunIrqsOff(LocalFlushTime(-1, global: true), TimeCategory.Flush))
+            foreach (var e in cpu.RunIrqsOff(DoFlushTlbAll(cpu), TimeCategory.Flush))
                 yield return e;
-            GlobalLoss(cpu);
         }
     }
 

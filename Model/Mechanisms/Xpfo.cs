@@ -82,15 +82,13 @@ public sealed class Xpfo : IMechanism
                 foreach (var e in kernel.FlushTlbKernelRange(cpu, 1, PageSize.Size4K))
                     yield return e;
                 break;
-            case XpfoFlushPolicy.DeferredPerTask:
+            case XpfoFlushPolicy.DeferredPerTask or XpfoFlushPolicy.DeferredGlobal:
                 foreach (var e in cpu.RunIrqsOff(kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K), TimeCategory.Flush))
                     yield return e;
-                kernel.Current[cpu.Id]?.PostFlushToOthers(context.Machine.Cpus.Count, cpu.Id);
-                break;
-            case XpfoFlushPolicy.DeferredGlobal:
-                foreach (var e in cpu.RunIrqsOff(kernel.FlushTlbOneKernel(cpu, 1, PageSize.Size4K), TimeCategory.Flush))
-                    yield return e;
-                kernel.PostXpfoFlushToOthers(cpu);
+                if (p.XpfoPolicy == XpfoFlushPolicy.DeferredGlobal)
+                    kernel.PostXpfoFlushToOthers(cpu);
+                else
+                    kernel.Current[cpu.Id]?.PostFlushToOthers(context.Machine.Cpus.Count, cpu.Id);
                 break;
             default:
                 // The page came from the per-CPU list, unmapped when the list was refilled; the transition that

@@ -20,12 +20,15 @@ public sealed class AddressSpace(int id, string name)
     /// <summary>CPUs that have run this mm since they last left it for good (mm_cpumask), in CPU order.</summary>
     public IReadOnlyCollection<int> CpuMask => _cpus;
 
+    /// <summary>HZ jiffies: the least time between two flushes that trim an mm's cpumask (should_trim_cpumask).</summary>
+    public static readonly Units.Duration CpumaskTrimInterval = Units.Duration.FromSeconds(1);
+
     /// <summary>
     /// mm->context.next_trim_cpumask: the time after which a flush trims the cpumask (should_trim_cpumask).
-    /// init_new_context sets it to one second (HZ jiffies) after the mm is created; tlbsim's mms exist from the
-    /// start of the run.
+    /// init_new_context sets it to one interval after the mm is created; tlbsim's mms exist from the start of
+    /// the run.
     /// </summary>
-    public long NextTrimCpumaskPs { get; set; } = Units.Duration.FromSeconds(1).Picoseconds;
+    public long NextTrimCpumaskPs { get; set; } = CpumaskTrimInterval.Picoseconds;
 
     /// <summary>Flush generation: bumped by inc_mm_tlb_gen on every flush_tlb_mm_range.</summary>
     public long TlbGeneration { get; private set; }

@@ -498,14 +498,15 @@ public static class Experiment
             // writes find a present read-only PTE: tlb_flush1 (private) copies on write and clears the old PTE
             // with ptep_clear_flush, a second shootdown; tlb_flush3 (shared) makes it writable, no flush.
             bool windowStart = page % FaultAroundPages == 0;
+            long aroundPages = windowStart ? FaultAroundPages - 1 : 0; // mapped by this iteration's read fault
             IEnumerable<Event> iteration = spec.Workload.Loop switch
             {
                 SyscallLoop.Madvise => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
                 SyscallLoop.TlbFlush1 => (windowStart ? kernel.CowFault(cpu) : kernel.WpPageCopy(cpu, mm))
-                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, windowStart ? FaultAroundPages - 1 : 0)),
+                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, aroundPages)),
                 SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.ZeroPageFault(cpu)),
                 SyscallLoop.TlbFlush3 => (windowStart ? kernel.FileFault(cpu) : kernel.WpPageShared(cpu))
-                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, windowStart ? FaultAroundPages - 1 : 0)),
+                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, aroundPages)),
                 SyscallLoop.Mprotect => kernel.Mprotect(cpu, mm, 1).Concat(kernel.Mprotect(cpu, mm, 1)),
                 _ => kernel.Mmap(cpu).Concat(kernel.AnonFault(cpu)).Concat(kernel.Munmap(cpu, mm, 1, present: 1)),
             };
