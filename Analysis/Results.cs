@@ -150,6 +150,9 @@ public sealed record SummaryRow
     /// <inheritdoc cref="WalkTimeShare" />
     public required double IdleTimeShare { get; init; }
 
+    /// <summary>Share of CPU time waiting for contended kernel locks (spinlock spins, rwsem waits, their lock lines).</summary>
+    public required double LockTimeShare { get; init; }
+
     /// <summary>Workload work rate of baseline at this point divided by this mechanism's (1 for baseline).</summary>
     public required double WorkloadSlowdown { get; init; }
 
@@ -193,7 +196,11 @@ public sealed record SummaryRow
     /// <summary>Closed-loop syscall benchmarks: nanoseconds per iteration on one thread (NaN without a loop).</summary>
     public required double NsPerLoop { get; init; }
 
-    /// <summary>Share of all CPU time spent on TLB invalidation: local flushes, sending and waiting for IPIs, and handling them (flush plus interrupt time).</summary>
+    /// <summary>
+    /// Share of all CPU time a profile attributes to TLB invalidation: the initiator's local flush, IPI sends
+    /// and wait, and a target's flush handler with its interrupt entry and exit (flush plus interrupt time);
+    /// not the translation refills after it (walk time) nor waits for kernel locks (lock time).
+    /// </summary>
     public required double TlbInvalidationShare { get; init; }
 
     /// <summary>Direct-map mapping counts at the end (mean over replications).</summary>
@@ -375,6 +382,7 @@ public static class Aggregate
             WorkloadTimeShare = Share(TimeCategory.Workload),
             KernelTimeShare = Share(TimeCategory.Kernel),
             IdleTimeShare = Share(TimeCategory.Idle),
+            LockTimeShare = Share(TimeCategory.Lock),
             WorkloadSlowdown = Ratio(o => o.TimeShare[TimeCategory.Workload], inverse: true),
             KernelTimeSlowdown = Ratio(o => o.KernelTimePerWork, inverse: false),
             WorkloadSlowdownCi95 = RatioCi(o => o.TimeShare[TimeCategory.Workload], inverse: true),

@@ -28,7 +28,7 @@ public static class CsvOutput
             "op_latency_p99_ns", "op_latency_p99_ci95_ns", "op_latency_p99_ok", "op_latency_p999_ns", "op_latency_p999_ci95_ns", "op_latency_p999_ok",
             "op_latency_max_ns", "op_latency_mean_ns", "op_latency_mean_ci95_ns", "ops_per_s", "ipis_per_s",
             "shootdowns_per_s", "full_flushes_per_s", "tlb_misses_per_s", "walk_time_share", "irq_time_share", "flush_time_share",
-            "workload_time_share", "kernel_time_share", "idle_time_share", "workload_slowdown", "workload_slowdown_ci95",
+            "workload_time_share", "kernel_time_share", "idle_time_share", "lock_time_share", "workload_slowdown", "workload_slowdown_ci95",
             "kernel_time_slowdown", "kernel_time_slowdown_ci95", "latency_share_wake", "latency_share_irqs_off",
             "latency_share_per_target", "latency_share_remote_wait", "loops_per_s_per_thread", "ns_per_loop", "tlb_invalidation_share",
             "direct_map_1g", "direct_map_2m", "direct_map_4k", "operation_rate_per_s",
@@ -55,7 +55,7 @@ public static class CsvOutput
             foreach (var v in new[]
             {
                 r.MaxNs, r.MeanNs, r.MeanCi95Ns, r.OpsPerS, r.IpisPerS, r.ShootdownsPerS, r.FullFlushesPerS,
-                r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.KernelTimeShare, r.IdleTimeShare,
+                r.TlbMissesPerS, r.WalkTimeShare, r.IrqTimeShare, r.FlushTimeShare, r.WorkloadTimeShare, r.KernelTimeShare, r.IdleTimeShare, r.LockTimeShare,
                 r.WorkloadSlowdown, r.WorkloadSlowdownCi95, r.KernelTimeSlowdown, r.KernelTimeSlowdownCi95,
                 r.LatencyShareWake, r.LatencyShareIrqsOff, r.LatencySharePerTarget, r.LatencyShareRemoteWait,
                 r.LoopsPerSPerThread, r.NsPerLoop, r.TlbInvalidationShare,

@@ -66,7 +66,7 @@ public static class HtmlReport
         bool cpusSwept = swept.Contains("machine.cpus");
         bool loops = rows.Any(r => r.LoopsPerSPerThread > 0);
         foreach (var h in Enumerable.Repeat("mechanism", 1).Concat(swept).Concat(cpusSwept ? ["reps", "ops"] : ["CPUs", "reps", "ops"]).Concat(["p50 ns", "p99 ns", "p99.9 ns", "max ns", "mean ns", "IPIs/s", "full flushes/s", "walk share", "IRQ share", "workload slowdown", "kernel-time slowdown", "4K mappings"])
-            .Concat(loops ? ["ns/loop", "loops/s/thread", "TLB invalidation share"] : []))
+            .Concat(loops ? ["ns/loop", "loops/s/thread", "TLB invalidation share", "lock wait share"] : []))
             sb.Append(CultureInfo.InvariantCulture, $"<th class=\"{(h == "mechanism" || swept.Contains(h) ? "l" : "")}\">{WebUtility.HtmlEncode(h)}</th>");
         sb.Append("</tr></thead><tbody>\n");
         foreach (var r in rows)
@@ -87,7 +87,7 @@ public static class HtmlReport
             sb.Append(CultureInfo.InvariantCulture, $"<td>{WebUtility.HtmlEncode(G(r.DirectMap4K))}</td>");
             if (loops)
             {
-                foreach (var v in new[] { G(r.NsPerLoop), G(r.LoopsPerSPerThread), P(r.TlbInvalidationShare) })
+                foreach (var v in new[] { G(r.NsPerLoop), G(r.LoopsPerSPerThread), P(r.TlbInvalidationShare), P(r.LockTimeShare) })
                     sb.Append(CultureInfo.InvariantCulture, $"<td>{WebUtility.HtmlEncode(v)}</td>");
             }
             sb.Append("</tr>\n");

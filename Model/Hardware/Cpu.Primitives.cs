@@ -36,6 +36,16 @@ public sealed partial class Cpu
     public IEnumerable<Event> Spend(Duration time, TimeCategory category) =>
         time.Picoseconds > 0 ? _spends.Rent().Start(time, category) : [];
 
+    /// <summary>
+    /// Waits in the current interrupt state, without taking interrupts at the end, until <paramref name="done"/>
+    /// has happened: the spin of spin_lock_irqsave (interrupts arriving meanwhile wait for the holder's unlock).
+    /// </summary>
+    public IEnumerable<Event> SpendUntil(Event done, TimeCategory category)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        return done.IsProcessed ? [] : _spends.Rent().Start(done, category);
+    }
+
     /// <summary>Spins with interrupts enabled until <paramref name="done"/> has happened (csd_lock_wait), taking interrupts meanwhile.</summary>
     public IEnumerable<Event> SpinUntil(Event done, TimeCategory category)
     {
@@ -90,16 +100,23 @@ public sealed partial class Cpu
         }
     }
 
-    /// <summary><c>_waiting = category; yield return Timeout(time); Account(category);</c></summary>
+    /// <summary><c>_waiting = category; yield return until ?? Timeout(time); Account(category);</c></summary>
     private sealed class SpendProgram(Cpu cpu) : PooledProgram<SpendProgram>
     {
         private Duration _time;
+        private Event? _until;
         private TimeCategory _category;
         private bool _started;
 
         public SpendProgram Start(Duration time, TimeCategory category)
         {
-            (_time, _category, _started) = (time, category, false);
+            (_time, _until, _category, _started) = (time, null, category, false);
+            return this;
+        }
+
+        public SpendProgram Start(Event until, TimeCategory category)
+        {
+            (_time, _until, _category, _started) = (Duration.Zero, until, category, false);
             return this;
         }
 
@@ -109,8 +126,9 @@ public sealed partial class Cpu
             {
                 _started = true;
                 cpu._waiting = _category;
-                return Wait(cpu._machine.Simulation.Timeout(_time));
+                return Wait(_until ?? cpu._machine.Simulation.Timeout(_time));
             }
+            _until = null;
             cpu.Account(_category);
             return false;
         }

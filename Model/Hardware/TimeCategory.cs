@@ -18,6 +18,13 @@ public enum TimeCategory
     /// <summary>Translation misses: STLB hits, page walks, and the refills that follow a flush.</summary>
     Walk,
 
+    /// <summary>
+    /// Waiting for a contended kernel lock: the spin of a queued spinlock (native_queued_spin_lock_slowpath)
+    /// and the transfer of its lock word, or the atomics of an rwsem or a shared counter finding their cache
+    /// line on another CPU. A profile shows it as lock time, not as the work the lock protects.
+    /// </summary>
+    Lock,
+
     /// <summary>Idle, including the exit latency of an idle state.</summary>
     Idle,
 }

@@ -177,6 +177,34 @@ public sealed record KernelParams : IParameters
     [Param("csd_lock_wait reads each target's csd in turn; reads of csds already unlocked are independent loads that overlap, up to this many in flight (a csd still locked is spun on and seen one line transfer after its unlock)", Source = "L1D fill buffers per core: 10 on Haswell-Skylake (Intel 248966, 2.6.2), 12 on Ice Lake; estimate 10, plausible 1 (fully serial) to 12", Low = "1", High = "12")]
     public double CsdWaitParallelReads { get; init; } = 10;
 
+    /// <summary>zap_page_range_single drains the lru_add batch first.</summary>
+    [Param("zap_page_range_single and free_pages_and_swap_cache call lru_add_drain() first, as before Rik van Riel's \"mm: remove unnecessary calls to lru_add_drain\" (lkml.org/lkml/2024/12/19/1388, merged early 2025): every madvise(MADV_DONTNEED) then takes lru_lock to add the just-faulted folio and again to free it, instead of twice per PAGEVEC_SIZE faults", Source = "mm/memory.c zap_page_range_single before and after the patch; the INVLPGB cover letter's will-it-scale tlb_flush2_threads runs with and without it")]
+    public bool LruDrainOnZap { get; init; }
+
+    /// <summary>Folios in a per-CPU LRU batch.</summary>
+    [Param("Folios in a per-CPU lru_add batch before it moves to the LRU under lru_lock (PAGEVEC_SIZE), and in a batch freed per lru_lock acquisition (folios_put_refs)", Unit = "folios", Source = "include/linux/folio_batch.h PAGEVEC_SIZE 31 (15 before 2024)")]
+    public int FolioBatchSize { get; init; } = 31;
+
+    /// <summary>Work per folio under lru_lock.</summary>
+    [Param("Work per folio under lru_lock: lruvec_add_folio when a batch moves to the LRU, lruvec_del_folio when it is freed (a list update and the LRU size counters); carved out of anon_fault and zap_per_page, so one thread's loop costs the same", Source = "no published figure; estimate 25 ns, plausible 10-60 ns", Low = "10ns", High = "60ns")]
+    public Duration LruPerFolio { get; init; } = Duration.FromNanoseconds(25);
+
+    /// <summary>Lines a new holder of a contended list lock finds on the previous holder's CPU.</summary>
+    [Param("Cache lines of the data behind lru_lock and zone->lock (the list head, the neighbouring entry, the counters) that a holder finds modified on the previous holder's CPU, besides the lock word: each one line transfer at the two CPUs' distance", Unit = "lines", Source = "no published figure; estimate 3 (list head, its first entry, the lruvec's size counter), plausible 1-6", Low = "1", High = "6")]
+    public double LockDataLines { get; init; } = 3;
+
+    /// <summary>pcp->batch.</summary>
+    [Param("Pages a per-CPU page list takes from the buddy allocator when empty (rmqueue_bulk) and returns when over its high mark (free_pcppages_bulk), under zone->lock", Unit = "pages", Source = "mm/page_alloc.c zone_batchsize(): 63 for a zone of 1 GiB or more")]
+    public int PcpBatch { get; init; } = 63;
+
+    /// <summary>pcp->high.</summary>
+    [Param("Pages on a per-CPU list above which freeing returns a batch to the buddy allocator", Unit = "pages", Source = "estimate 6 x pcp_batch = 378 (pageset_set_batch's high before 5.14; since then zone_highsize's share of the low watermark, machine-dependent), plausible 2-32 x batch", Low = "126", High = "2016")]
+    public int PcpHigh { get; init; } = 378;
+
+    /// <summary>Buddy allocator work per page under zone->lock.</summary>
+    [Param("Work per page under zone->lock when a per-CPU list is refilled or drained (__rmqueue_smallest, __free_one_page with its merging)", Source = "no published figure; estimate 30 ns, plausible 15-80 ns", Low = "15ns", High = "80ns")]
+    public Duration BuddyPerPage { get; init; } = Duration.FromNanoseconds(30);
+
     /// <inheritdoc />
     public IEnumerable<string> Validate(string path) =>
         new[]
@@ -193,5 +221,10 @@ public sealed record KernelParams : IParameters
             Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
             Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.Range(path, "csd_queue_transfers", CsdQueueTransfers, 0, 16),
             Check.Range(path, "csd_wait_parallel_reads", CsdWaitParallelReads, 1, 64), Check.NonNegative(path, "mprotect_fixup", MprotectFixup),
+            Check.Range(path, "folio_batch_size", FolioBatchSize, 1, 4096), Check.NonNegative(path, "lru_per_folio", LruPerFolio),
+            Check.Range(path, "lock_data_lines", LockDataLines, 0, 64), Check.Range(path, "pcp_batch", PcpBatch, 1, 1 << 16),
+            Check.Range(path, "pcp_high", PcpHigh, PcpBatch, 1 << 20), Check.NonNegative(path, "buddy_per_page", BuddyPerPage),
+            LruPerFolio > ZapPerPage || LruPerFolio > AnonFault || LruPerFolio > CowFault
+                ? [$"{path}.lru_per_folio: {LruPerFolio} is carved out of anon_fault, cow_fault and zap_per_page, so it cannot exceed any of them"] : [],
         }.SelectMany(x => x);
 }

@@ -45,6 +45,7 @@ public sealed partial class LinuxKernel
         Current = new TaskStruct?[machine.Cpus.Count];
         _flushInfo = new FlushInfo?[machine.Cpus.Count];
         Vmalloc = new VmallocSpace(VmallocSpace.LazyMax(parameters.LazyVmapBytes.Bytes, machine.Cpus.Count));
+        InitMm();
     }
 
     /// <summary>The machine.</summary>

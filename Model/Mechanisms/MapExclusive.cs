@@ -30,7 +30,7 @@ public sealed class MapExclusive : IMechanism
     public IEnumerable<Event> Operate(MechanismContext context, Cpu cpu)
     {
         var kernel = context.Kernel;
-        foreach (var e in kernel.AnonFault(cpu))
+        foreach (var e in kernel.AnonFault(cpu, kernel.VmaOf(context.UserMm)))
             yield return e;
         if (context.Params.ChunkCache)
         {

@@ -469,6 +469,11 @@ public static class Experiment
             SyscallLoop.TlbFlush1 or SyscallLoop.TlbFlush3 => 128L * 1024 * 1024 / 4096,
             _ => 0,
         };
+        // tlb_flush2 and the madvise and munmap loops map anonymous memory, whose threads' adjacent mappings merge
+        // into one VMA (one vm_refcnt line for all); tlb_flush1 and tlb_flush3 map each thread's own file.
+        var vma = spec.Workload.Loop is SyscallLoop.TlbFlush1 or SyscallLoop.TlbFlush3 && !spec.Workload.LoopProcesses
+            ? kernel.NewVma(mm, $"{mm.Name}.file{cpu.Id}")
+            : kernel.VmaOf(mm);
         long page = 0;
         while (true)
         {
@@ -501,14 +506,14 @@ public static class Experiment
             long aroundPages = windowStart ? FaultAroundPages - 1 : 0; // mapped by this iteration's read fault
             IEnumerable<Event> iteration = spec.Workload.Loop switch
             {
-                SyscallLoop.Madvise => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)),
-                SyscallLoop.TlbFlush1 => (windowStart ? kernel.CowFault(cpu) : kernel.WpPageCopy(cpu, mm))
-                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, aroundPages)),
-                SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu).Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.ZeroPageFault(cpu)),
-                SyscallLoop.TlbFlush3 => (windowStart ? kernel.FileFault(cpu) : kernel.WpPageShared(cpu))
-                    .Concat(kernel.MadviseDontneed(cpu, mm, 1)).Concat(kernel.FileReadFault(cpu, aroundPages)),
+                SyscallLoop.Madvise => kernel.AnonFault(cpu, vma).Concat(kernel.MadviseDontneed(cpu, vma, 1, freed: 1)),
+                SyscallLoop.TlbFlush1 => (windowStart ? kernel.CowFault(cpu, vma) : kernel.WpPageCopy(cpu, vma))
+                    .Concat(kernel.MadviseDontneed(cpu, vma, 1, freed: 1)).Concat(kernel.FileReadFault(cpu, vma, aroundPages)),
+                SyscallLoop.TlbFlush2 => kernel.AnonFault(cpu, vma).Concat(kernel.MadviseDontneed(cpu, vma, 1, freed: 1)).Concat(kernel.ZeroPageFault(cpu, vma)),
+                SyscallLoop.TlbFlush3 => (windowStart ? kernel.FileFault(cpu, vma) : kernel.WpPageShared(cpu, vma))
+                    .Concat(kernel.MadviseDontneed(cpu, vma, 1, freed: 0)).Concat(kernel.FileReadFault(cpu, vma, aroundPages)),
                 SyscallLoop.Mprotect => kernel.Mprotect(cpu, mm, 1).Concat(kernel.Mprotect(cpu, mm, 1)),
-                _ => kernel.Mmap(cpu).Concat(kernel.AnonFault(cpu)).Concat(kernel.Munmap(cpu, mm, 1, present: 1)),
+                _ => kernel.Mmap(cpu, vma).Concat(kernel.AnonFault(cpu, vma)).Concat(kernel.Munmap(cpu, vma, 1, present: 1, freed: 1)),
             };
             foreach (var e in iteration)
                 yield return e;
@@ -517,7 +522,7 @@ public static class Experiment
                 // After the last page: munmap, which finds every page populated by the read-back (the zero page,
                 // or the page-cache page), and mmap again.
                 page = 0;
-                foreach (var e in kernel.Munmap(cpu, mm, mappingPages, present: mappingPages).Concat(kernel.Mmap(cpu)))
+                foreach (var e in kernel.Munmap(cpu, vma, mappingPages, present: mappingPages, freed: 0).Concat(kernel.Mmap(cpu, vma)))
                     yield return e;
             }
             if (sim.NowPicoseconds >= warmupEnd)

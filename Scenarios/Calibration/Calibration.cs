@@ -146,7 +146,7 @@ public static class CalibrationTable
         }
 
         public static double MadviseLoop(bool remote) =>
-            Loop(remote, FlushPolicy.Synchronous, (k, c, mm) => k.MadviseDontneed(c, mm, 1).Concat(k.AnonFault(c)));
+            Loop(remote, FlushPolicy.Synchronous, (k, c, mm) => k.MadviseDontneed(c, k.VmaOf(mm), 1, freed: 1).Concat(k.AnonFault(c, k.VmaOf(mm))));
 
         public static double Mprotect(bool remote) => Loop(remote, FlushPolicy.Concurrent, (k, c, mm) => k.Mprotect(c, mm, 1));
 

@@ -337,7 +337,7 @@ public static class RunCommand
     }
 
     private static readonly string[] SummaryColumns = ["scenario", "point", "mechanism", "CPUs", "reps", "ops", "p50 ns", "p99 ns", "IPIs/s", "slowdown"];
-    private static readonly string[] LoopColumns = ["ns/loop", "TLB inval."];
+    private static readonly string[] LoopColumns = ["ns/loop", "TLB inval.", "locks"];
 
     private static void PrintSummary(IReadOnlyList<SummaryRow> rows, TextWriter output)
     {
@@ -363,7 +363,7 @@ public static class RunCommand
                 Pct(r.P50Ns, r.P50Ci95Ns, r.P50Ok), Pct(r.P99Ns, r.P99Ci95Ns, r.P99Ok), CsvOutput.Num(Math.Round(r.IpisPerS)),
                 CsvOutput.Num(Math.Round(r.WorkloadSlowdown, 3)) + (double.IsFinite(r.WorkloadSlowdownCi95) ? $" ±{CsvOutput.Num(Math.Round(r.WorkloadSlowdownCi95, 3))}" : "")};
             if (loops)
-                cells.AddRange([CsvOutput.Num(Math.Round(r.NsPerLoop)), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.TlbInvalidationShare * 100:F1}%")]);
+                cells.AddRange([CsvOutput.Num(Math.Round(r.NsPerLoop)), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.TlbInvalidationShare * 100:F1}%"), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.LockTimeShare * 100:F1}%")]);
             table.AddRow(cells.ToArray());
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });

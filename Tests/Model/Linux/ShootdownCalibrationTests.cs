@@ -41,7 +41,7 @@ public class ShootdownCalibrationTests(ITestOutputHelper output)
     }
 
     private static IEnumerable<Event> MadviseAndTouch(LinuxKernel k, Cpu c, TlbSim.Model.Memory.AddressSpace mm) =>
-        k.MadviseDontneed(c, mm, 1).Concat(k.AnonFault(c));
+        k.MadviseDontneed(c, k.VmaOf(mm), 1, freed: 1).Concat(k.AnonFault(c, k.VmaOf(mm)));
 
     private void Report(string what, double simulated, double published)
     {
