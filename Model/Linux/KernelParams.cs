@@ -54,6 +54,19 @@ public enum CpumaskTrim
     Lazy,
 }
 
+/// <summary>The kernel's preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / CONFIG_PREEMPT, or preempt= with PREEMPT_DYNAMIC).</summary>
+public enum PreemptModel
+{
+    /// <summary>Server kernels: a task in the kernel gives up the CPU only where it sleeps or calls cond_resched().</summary>
+    None,
+
+    /// <summary>Desktop kernels and the boot default of Debian's, Ubuntu's and Fedora's PREEMPT_DYNAMIC kernels: also at might_sleep() (mutex_lock, GFP_KERNEL allocations).</summary>
+    Voluntary,
+
+    /// <summary>CONFIG_PREEMPT (preempt=full): wherever preemption and interrupts are enabled (every preempt_enable, every return from an interrupt); cond_resched() does nothing.</summary>
+    Full,
+}
+
 /// <summary>The kernel's flush and page-attribute machinery, and the direct map's page sizes.</summary>
 public sealed record KernelParams : IParameters
 {
@@ -128,6 +141,14 @@ public sealed record KernelParams : IParameters
     /// <summary>The scheduler's slice.</summary>
     [Param("The turn a runnable task gets before the next runnable task on its CPU (EEVDF's base slice)", Source = "kernel/sched/fair.c: sysctl_sched_base_slice = 0.75 ms, scaled by 1 + ilog2(min(CPUs, 8)) (SCHED_TUNABLESCALING_LOG): 3 ms from 8 CPUs up")]
     public Duration SchedBaseSlice { get; init; } = Duration.FromMilliseconds(3);
+
+    /// <summary>The preemption model.</summary>
+    [Param("Where a task running in the kernel can lose its CPU to a runnable task whose turn it is: none (only where it sleeps and at cond_resched), voluntary (also at might_sleep: mutex_lock, GFP_KERNEL allocations), full (wherever preemption and interrupts are enabled: after each preempt_enable, at an interrupt's return)", Source = "kernel/Kconfig.preempt; include/linux/kernel.h might_resched(); include/linux/preempt.h preempt_enable(); voluntary is the boot default of Debian, Ubuntu and Fedora PREEMPT_DYNAMIC kernels")]
+    public PreemptModel Preempt { get; init; } = PreemptModel.Voluntary;
+
+    /// <summary>Timer ticks per second.</summary>
+    [Param("Timer interrupts per second (CONFIG_HZ): the scheduler tick notices that a task's turn is over (update_curr -> resched_curr) at the first tick after it", Unit = "1/s", Source = "CONFIG_HZ=250 in Debian's and Ubuntu's x86_64 configs (Fedora and RHEL: 1000)")]
+    public int Hz { get; init; } = 250;
 
     /// <summary>Write fault on a shared file page in the page cache.</summary>
     [Param("A write fault on a shared file mapping whose page is in the page cache (filemap_fault, page_mkwrite, PTE install; no allocation or clearing)", Source = "no published figure; estimate 250 ns (anon_fault less clear_page, plus the page-cache lookup), plausible 150-500 ns", Low = "150ns", High = "500ns")]
@@ -221,7 +242,7 @@ public sealed record KernelParams : IParameters
             Check.Range(path, "lazy_vmap_bytes", LazyVmapBytes.Bytes, 4096, 1L << 40), Check.NonNegative(path, "vmap_purge_per_area", VmapPurgePerArea),
             Check.NonNegative(path, "csd_per_target", CsdPerTarget), Check.Range(path, "csd_queue_transfers", CsdQueueTransfers, 0, 16),
             Check.Range(path, "csd_wait_parallel_reads", CsdWaitParallelReads, 1, 64), Check.NonNegative(path, "mprotect_fixup", MprotectFixup),
-            Check.Range(path, "folio_batch_size", FolioBatchSize, 1, 4096), Check.NonNegative(path, "lru_per_folio", LruPerFolio),
+            Check.Range(path, "hz", Hz, 100, 1000), Check.Range(path, "folio_batch_size", FolioBatchSize, 1, 4096), Check.NonNegative(path, "lru_per_folio", LruPerFolio),
             Check.Range(path, "lock_data_lines", LockDataLines, 0, 64), Check.Range(path, "pcp_batch", PcpBatch, 1, 1 << 16),
             Check.Range(path, "pcp_high", PcpHigh, PcpBatch, 1 << 20), Check.NonNegative(path, "buddy_per_page", BuddyPerPage),
             LruPerFolio > ZapPerPage || LruPerFolio > AnonFault || LruPerFolio > CowFault

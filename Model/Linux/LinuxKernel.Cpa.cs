@@ -28,6 +28,9 @@ public sealed partial class LinuxKernel
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentOutOfRangeException.ThrowIfLessThan(pages, 1);
+        // vm_unmap_aliases takes vmap_purge_lock (mutex_lock: might_sleep).
+        foreach (var e in PreemptionPoint(me, PreemptPoint.MightSleep))
+            yield return e;
         foreach (var e in VmUnmapAliases(me))
             yield return e;
         var state = new CpaState();

@@ -53,6 +53,7 @@ public sealed class MechanismContext
         Random = random;
         var machine = kernel.Machine;
         TextMutex = new Resource(machine.Simulation, 1);
+        JumpLabelMutex = new Resource(machine.Simulation, 1);
         UserMm = new AddressSpace(1, "user");
         int processCpus = Math.Min(parameters.DroppableProcessCpus, machine.Cpus.Count);
         for (int i = 0; i < processCpus; i++)
@@ -94,6 +95,9 @@ public sealed class MechanismContext
 
     /// <summary>text_mutex: serialises text pokes and temporary-mm writes through the one poking address.</summary>
     public Resource TextMutex { get; }
+
+    /// <summary>jump_label_mutex (jump_label_lock): held for a whole static key flip.</summary>
+    public Resource JumpLabelMutex { get; }
 
     private long _blockNext;
     private long _blockEnd;

@@ -1,5 +1,6 @@
 using TlbSim.Model.Hardware;
 using TlbSim.Model.Kernel;
+using TlbSim.Model.Linux;
 using TlbSim.Model.Units;
 
 namespace TlbSim.Model.Mechanisms;
@@ -29,7 +30,7 @@ public sealed class StaticKey : IMechanism
     public string Name => "static_key";
 
     /// <inheritdoc />
-    public string KernelPath => "static_key_enable/disable -> jump_label_update (jump_label_mutex, text_mutex) -> batched: text_poke_queue/text_poke_finish -> text_poke_bp_batch per 256 sites; unbatched: text_poke_bp per site; each batch: text_poke(int3) x n, text_poke_sync (on_each_cpu(do_sync_core)), text_poke(tails) x n, sync, text_poke(first bytes) x n, sync; a CPU hitting a site meanwhile traps into poke_int3_handler (bsearch over the batch)";
+    public string KernelPath => "static_key_enable/disable -> jump_label_update (jump_label_mutex, text_mutex) -> batched: text_poke_queue/text_poke_finish -> text_poke_bp_batch per 256 sites; unbatched: text_poke_bp per site; each batch: text_poke(int3) x n, text_poke_sync (on_each_cpu(do_sync_core)), text_poke(tails) x n, sync, text_poke(first bytes) x n, sync; a CPU hitting a site meanwhile traps into poke_int3_handler (bsearch over the batch); the flipping task can lose its CPU (kernel.preempt) at each mutex_lock (voluntary), at the batch's cond_resched (every model), after each poke and each sync (full), keeping its mutexes";
 
     /// <inheritdoc />
     public IReadOnlyList<string> OperationKinds => Kinds;
@@ -46,30 +47,75 @@ public sealed class StaticKey : IMechanism
         var poke = p.Write + cr3 + cr3 + p.Write + p.Write + cr3;
         var sync = clock.Cycles(p.SyncCoreCycles);
         CallFunction doSyncCore = _ => sync;
-        using var textMutex = context.TextMutex.Request();
-        foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
+        // static_key_enable: cpus_read_lock and jump_label_lock (might_sleep in each), held for the whole flip.
+        foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.MightSleep))
             yield return e;
-        int batch = p.StaticKeyBatch ? BatchMax : 1;
-        for (int first = 0; first < p.StaticKeySites; first += batch)
+        using var jumpLabelMutex = context.JumpLabelMutex.Request();
+        foreach (var e in cpu.SpinUntil(jumpLabelMutex, TimeCategory.Kernel)) // mutex_optimistic_spin: the owner is running
+            yield return e;
+        if (p.StaticKeyBatch)
         {
-            int n = Math.Min(batch, p.StaticKeySites - first);
-            long windowStart = -1;
-            for (int step = 0; step < 3; step++)
+            // arch_jump_label_transform_apply: text_mutex for every batch; smp_text_poke_batch_finish opens each
+            // batch with cond_resched (since 6.5, 9350a629e839), a point under every model.
+            foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.MightSleep))
+                yield return e;
+            using var textMutex = context.TextMutex.Request();
+            foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
+                yield return e;
+            for (int first = 0; first < p.StaticKeySites; first += BatchMax)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    foreach (var e in cpu.RunIrqsOff(poke, TimeCategory.Kernel))
-                        yield return e;
-                }
-                var start = machine.Simulation.Now;
-                if (windowStart < 0)
-                    windowStart = start.Picoseconds;
-                foreach (var e in kernel.OnEachCpuMask(cpu, machine.OthersOf(cpu), doSyncCore, runLocal: true))
+                foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.CondResched))
                     yield return e;
-                context.Report(1, machine.Simulation.Now - start);
+                foreach (var e in PokeBatch(context, cpu, Math.Min(BatchMax, p.StaticKeySites - first), poke, doSyncCore))
+                    yield return e;
             }
-            ChargeInt3Traps(context, cpu, n, new Duration(machine.Simulation.NowPicoseconds - windowStart));
         }
+        else
+        {
+            // Before 5.5: arch_jump_label_transform per site, text_mutex taken (might_sleep) and dropped around
+            // each text_poke_bp.
+            for (int site = 0; site < p.StaticKeySites; site++)
+            {
+                foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.MightSleep))
+                    yield return e;
+                using var textMutex = context.TextMutex.Request();
+                foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
+                    yield return e;
+                foreach (var e in PokeBatch(context, cpu, 1, poke, doSyncCore))
+                    yield return e;
+            }
+        }
+    }
+
+    /// <summary>
+    /// text_poke_bp_batch over <paramref name="n"/> sites: int3s, sync, tails, sync, first bytes, sync. Each
+    /// __text_poke ends with interrupts and preemption enabled, and each text_poke_sync with on_each_cpu's
+    /// preempt_enable: points under full preemption only.
+    /// </summary>
+    private static IEnumerable<Event> PokeBatch(MechanismContext context, Cpu cpu, int n, Duration poke, CallFunction doSyncCore)
+    {
+        var kernel = context.Kernel;
+        var machine = context.Machine;
+        long windowStart = -1;
+        for (int step = 0; step < 3; step++)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                foreach (var e in cpu.RunIrqsOff(poke, TimeCategory.Kernel))
+                    yield return e;
+                foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.PreemptEnable))
+                    yield return e;
+            }
+            var start = machine.Simulation.Now;
+            if (windowStart < 0)
+                windowStart = start.Picoseconds;
+            foreach (var e in kernel.OnEachCpuMask(cpu, machine.OthersOf(cpu), doSyncCore, runLocal: true))
+                yield return e;
+            context.Report(1, machine.Simulation.Now - start);
+            foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.PreemptEnable))
+                yield return e;
+        }
+        ChargeInt3Traps(context, cpu, n, new Duration(machine.Simulation.NowPicoseconds - windowStart));
     }
 
     /// <summary>poke_int3_handler on the other CPUs: traps while the int3s are in place, each an interrupt entry and exit plus a bsearch.</summary>

@@ -72,6 +72,9 @@ public sealed record RunOutcome
     /// <summary>Shootdown rounds.</summary>
     public long Shootdowns { get; init; }
 
+    /// <summary>Times an operation lost its CPU at a preemption point (whole run, warm-up included).</summary>
+    public long Preemptions { get; init; }
+
     /// <summary>Full or global flushes (summed over CPUs).</summary>
     public long FullFlushes { get; init; }
 
@@ -236,6 +239,7 @@ public static class Experiment
             Cpus = machine.Cpus.Count,
             Ipis = after.Ipis - before.Ipis,
             Shootdowns = after.Shootdowns - before.Shootdowns,
+            Preemptions = kernel.Preemptions,
             FullFlushes = after.FullFlushes - before.FullFlushes,
             LazySkips = kernel.LazySkips - lazySkipsBefore,
             TlbMisses = after.Walks - before.Walks,
@@ -328,6 +332,7 @@ public static class Experiment
         int jobs = Math.Max(1, w.JobsPerCpu);
         int job = 0;
         long turnLeft = kernel.Params.SchedBaseSlice.Picoseconds;
+        var turns = jobs > 1 ? new JobTurns(kernel, runQueues, schedRng, jobs) : null;
 
         IEnumerable<Event> Operate(long dueAt)
         {
@@ -336,8 +341,23 @@ public static class Experiment
             long start = jobs > 1 ? Math.Min(dueAt, sim.NowPicoseconds) : sim.NowPicoseconds;
             var b = cpu.Breakdown;
             long wake = b.WakePs, irqsOff = b.IrqsOffPs, perTarget = b.PerTargetPs, remoteWait = b.RemoteWaitPs;
+            if (turns is not null)
+            {
+                // The operation runs in its task's turn (a sleeper woken for it starts a new one) and can lose
+                // the CPU at its preemption points once the turn is over.
+                turns.TurnEndPs = sim.NowPicoseconds + (w.InitiatorWakes ? kernel.Params.SchedBaseSlice.Picoseconds : turnLeft);
+                kernel.SetScheduler(cpu, turns);
+            }
             foreach (var e in mechanism.Operate(context, cpu))
                 yield return e;
+            if (turns is not null)
+            {
+                kernel.SetScheduler(cpu, null);
+                if (!w.InitiatorWakes)
+                    turnLeft = Math.Max(1, turns.TurnEndPs - sim.NowPicoseconds);
+                busyLeft = Math.Max(0, busyLeft - turns.OthersRanPs);
+                turns.OthersRanPs = 0;
+            }
             if (start >= warmupEnd)
             {
                 cpu.Machine.OperationsDone++;

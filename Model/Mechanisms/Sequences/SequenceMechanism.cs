@@ -118,8 +118,11 @@ public sealed class SequenceMechanism : IMechanism
         run.IrqsOff = outer;
         if (!outer)
         {
-            // local_irq_restore: an IPI that arrived inside is taken now.
+            // local_irq_restore: an IPI that arrived inside is taken now, and under full preemption the task can
+            // lose its CPU here.
             foreach (var e in run.Cpu.RunIrqsOff(Duration.Zero, TimeCategory.Kernel))
+                yield return e;
+            foreach (var e in run.Kernel.PreemptionPoint(run.Cpu, Linux.PreemptPoint.PreemptEnable))
                 yield return e;
         }
     }
@@ -127,6 +130,8 @@ public sealed class SequenceMechanism : IMechanism
     private IEnumerable<Event> TextMutex(SequenceRun run, TextMutexStep step)
     {
         foreach (var e in run.Flush())
+            yield return e;
+        foreach (var e in run.Kernel.PreemptionPoint(run.Cpu, Linux.PreemptPoint.MightSleep)) // mutex_lock's might_sleep
             yield return e;
         using var textMutex = run.Context.TextMutex.Request();
         foreach (var e in run.Cpu.SpinUntil(textMutex, TimeCategory.Kernel)) // mutex_optimistic_spin: the owner is running
@@ -227,6 +232,13 @@ public sealed class SequenceRun
             yield return e;
         foreach (var e in path())
             yield return e;
+        if (!IrqsOff)
+        {
+            // A kernel path returns with preemption enabled (on_each_cpu's preempt_enable, cpa_lock's unlock):
+            // under full preemption the task can lose its CPU here.
+            foreach (var e in Kernel.PreemptionPoint(Cpu, Linux.PreemptPoint.PreemptEnable))
+                yield return e;
+        }
     }
 
     /// <summary>Spends the pending stretch: interruptible, or with interrupts held off inside irqs_off.</summary>
