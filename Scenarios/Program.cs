@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using TlbSim.Scenarios.Cli;
 
@@ -88,6 +89,28 @@ namespace TlbSim.Scenarios
             var calibrate = new Command("calibrate", "Reproduce every modelled row of docs/CALIBRATION.md; print simulated versus published; exit 1 if a row is out of tolerance") { calibrateOut };
             calibrate.SetAction(r => CalibrateCommand.Execute(r.GetValue(calibrateOut), output, error));
             root.Subcommands.Add(calibrate);
+
+            var probeOut = new Option<string?>("--out") { Description = "The preset file to write (default: machine-<host>.yaml)" };
+            var probeCheck = new Option<string?>("--check") { Description = "Compare a preset file written by tlbsim probe with the same loops in simulation, instead of probing" };
+            var probeWorker = new Option<int?>("--worker") { Description = "(internal) run the processes variant's worker on this CPU", Hidden = true };
+            var probeWindow = new Option<string?>("--worker-window") { Description = "(internal) start:end:iterations of a worker", Hidden = true };
+            var probe = new Command("probe", "Measure this host's own costs with real micro-benchmarks (pinned, repeated until stable) and write a machine preset, machine-<host>.yaml; --check FILE compares it with simulation")
+            {
+                probeOut, probeCheck, probeWorker, probeWindow,
+            };
+            probe.SetAction((r, cancel) =>
+            {
+                if (r.GetValue(probeWorker) is int cpu)
+                {
+                    var w = (r.GetValue(probeWindow) ?? "").Split(':');
+                    Probe.HostProbe.Worker(cpu, long.Parse(w[0], CultureInfo.InvariantCulture), long.Parse(w[1], CultureInfo.InvariantCulture), int.Parse(w[2], CultureInfo.InvariantCulture), output);
+                    return Task.FromResult(0);
+                }
+                return Task.FromResult(r.GetValue(probeCheck) is { } file
+                    ? Probe.ProbeCommand.Check(file, output, error)
+                    : Probe.ProbeCommand.Execute(r.GetValue(probeOut), output, error, cancel));
+            });
+            root.Subcommands.Add(probe);
 
             var sensFile = new Argument<string>("file") { Description = "Scenario file" };
             var metricOption = new Option<string>("--metric") { Description = "The summary figure to explain: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown", DefaultValueFactory = _ => "op_latency_p99_ns" };

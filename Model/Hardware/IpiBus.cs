@@ -65,14 +65,21 @@ public sealed class IpiBus
         }
     }
 
+    // The ICR writes of one send. In a guest (machine.virtualized) each write also exits to the hypervisor and
+    // each delivery takes the host's extra time.
     private Duration Write(Cpu from, IReadOnlyList<Cpu> targets, ApicParams apic, bool shorthand)
     {
+        var m = _machine.Params;
+        var exit = m.Virtualized ? m.GuestIcrExit : Duration.Zero;
+        var extra = m.Virtualized ? m.GuestDeliveryExtra : Duration.Zero;
+        var icr = apic.IcrWrite + exit;
         if (shorthand)
         {
             IcrWrites++;
+            var broadcast = apic.BroadcastWrite + exit;
             foreach (var t in targets)
-                DeliverAfter(t, apic.BroadcastWrite + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
-            return apic.BroadcastWrite;
+                DeliverAfter(t, broadcast + extra + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+            return broadcast;
         }
         if (apic.Mode == ApicMode.Physical)
         {
@@ -80,9 +87,9 @@ public sealed class IpiBus
             {
                 IcrWrites++;
                 var t = targets[i];
-                DeliverAfter(t, apic.IcrWrite * (i + 1) + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
+                DeliverAfter(t, icr * (i + 1) + extra + apic.Delivery(_machine.Topology.Distance(from.Id, t.Id)));
             }
-            return apic.IcrWrite * targets.Count;
+            return icr * targets.Count;
         }
         // __x2apic_send_IPI_mask (cluster): walk the targets in CPU order; the first target of a cluster not yet
         // sent to gets one write naming every target of its cluster.
@@ -100,10 +107,10 @@ public sealed class IpiBus
             {
                 var t = targets[j];
                 if (topology.ClusterOf(t.Id) == cluster)
-                    DeliverAfter(t, apic.IcrWrite * writes + apic.Delivery(topology.Distance(from.Id, t.Id)));
+                    DeliverAfter(t, icr * writes + extra + apic.Delivery(topology.Distance(from.Id, t.Id)));
             }
         }
-        return apic.IcrWrite * writes;
+        return icr * writes;
     }
 
     /// <summary>Time for a cache line written by <paramref name="from"/> to reach <paramref name="to"/> (a csd, a queue head, a flag).</summary>

@@ -72,6 +72,7 @@ public static class Schema
         {
             props["preset"] = new JsonObject { ["enum"] = new JsonArray(MachinePresets.All.Keys.Select(k => (JsonNode)k).ToArray()), ["description"] = "Start from a machine preset (or one defined under presets.machine)" };
             props["cpus"] = new JsonObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "Total logical CPUs; sets cores_per_socket" };
+            props["preset_file"] = new JsonObject { ["type"] = "string", ["description"] = "A machine preset file (what tlbsim probe writes), relative to this file; instead of preset" };
             ((JsonObject)props["preset"]!).Remove("enum");
             props["preset"]!["type"] = "string";
             props["preset"]!["examples"] = new JsonArray(MachinePresets.All.Keys.Select(k => (JsonNode)k).ToArray());

@@ -62,8 +62,14 @@ public sealed class Binder
         }
         var work = node.Clone();
         var start = baseline;
-        if (PresetKind(type) is { } kind && work.Take("preset") is { } presetNode)
-            start = ResolvePreset(kind, type, presetNode, Check.Join(path, "preset")) ?? baseline;
+        SettingNode? presetNode = PresetKind(type) is null ? null : work.Take("preset");
+        SettingNode? presetFile = type == typeof(MachineParams) ? work.Take("preset_file") : null;
+        if (presetNode is not null && presetFile is not null)
+            _errors.Add(new ScenarioError(presetFile.KeyLocation, Check.Join(path, "preset_file"), "give 'preset' or 'preset_file', not both (a preset file names its own base preset)"));
+        else if (presetNode is not null)
+            start = ResolvePreset(PresetKind(type)!, type, presetNode, Check.Join(path, "preset")) ?? baseline;
+        else if (presetFile is not null)
+            start = LoadPresetFile(presetFile, Check.Join(path, "preset_file"), baseline);
         SettingNode? cpus = type == typeof(MachineParams) ? work.Take("cpus") : null;
         var record = ParamReflection.CloneRecord(start);
         var known = ParamReflection.Params(type);
@@ -73,7 +79,7 @@ public sealed class Binder
             var info = known.FirstOrDefault(p => p.Key == key);
             if (info is null)
             {
-                var names = known.Select(p => p.Key).Concat(PresetKind(type) is null ? [] : ["preset"]).Concat(type == typeof(MachineParams) ? ["cpus"] : []);
+                var names = known.Select(p => p.Key).Concat(PresetKind(type) is null ? [] : ["preset"]).Concat(type == typeof(MachineParams) ? ["cpus", "preset_file"] : []);
                 _errors.Add(new ScenarioError(child.KeyLocation, childPath, $"unknown key '{key}'{Suggest.DidYouMean(key, names)}"));
                 continue;
             }
@@ -267,6 +273,57 @@ public sealed class Binder
     }
 
     private static string? PresetKind(Type type) => PresetKinds.FirstOrDefault(kv => kv.Value == type).Key;
+
+    private int _presetFileDepth;
+
+    /// <summary>
+    /// A machine preset file (what <c>tlbsim probe</c> writes): a YAML mapping whose <c>machine</c> key holds
+    /// machine settings (a <c>preset</c> base among them) and whose <c>measured</c> key, if any, the probe's
+    /// check reads; the path is relative to the file that names it. Errors point into the preset file.
+    /// </summary>
+    private object LoadPresetFile(SettingNode node, string path, object baseline)
+    {
+        string? name = node.Scalar?.Trim();
+        if (string.IsNullOrEmpty(name))
+        {
+            _errors.Add(new ScenarioError(node.Location, path, "expected the path of a machine preset file"));
+            return baseline;
+        }
+        if (_presetFileDepth > 0)
+        {
+            _errors.Add(new ScenarioError(node.KeyLocation, path, "a preset file cannot name another preset file"));
+            return baseline;
+        }
+        string? dir = File.Exists(node.Location.File) ? Path.GetDirectoryName(Path.GetFullPath(node.Location.File)) : null;
+        string full = Path.IsPathRooted(name) || dir is null ? name : Path.Combine(dir, name);
+        SettingNode root;
+        try
+        {
+            root = ScenarioLoader.ReadYamlFile(full);
+        }
+        catch (ScenarioException e)
+        {
+            _errors.Add(new ScenarioError(node.Location, path, $"cannot use '{name}': {string.Join("; ", e.Errors.Select(x => x.ToString()))}"));
+            return baseline;
+        }
+        var machine = root.Get("machine");
+        if (root.Map is null || machine is null)
+        {
+            _errors.Add(new ScenarioError(root.Location, "", $"{name}: expected a mapping with a 'machine' key (the preset's settings)"));
+            return baseline;
+        }
+        foreach (var (key, child) in root.Map.Where(kv => kv.Key is not ("machine" or "measured")))
+            _errors.Add(new ScenarioError(child.KeyLocation, key, $"unknown key '{key}' in a machine preset file (expected machine and measured)"));
+        _presetFileDepth++;
+        try
+        {
+            return BindRecord(typeof(MachineParams), baseline, machine, "machine");
+        }
+        finally
+        {
+            _presetFileDepth--;
+        }
+    }
 
     private object? ResolvePreset(string kind, Type type, SettingNode presetNode, string path)
     {

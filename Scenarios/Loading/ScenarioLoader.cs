@@ -45,10 +45,14 @@ public static class ScenarioLoader
     public static ScenarioFile Load(string path, IReadOnlyList<string>? sets = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
+        return Parse(ReadBounded(path), path, sets);
+    }
+
+    // Reads at most MaxFileBytes: a huge file, or /dev/zero, must not be read forever.
+    private static string ReadBounded(string path)
+    {
         try
         {
-            // Read at most MaxFileBytes: a huge file, or /dev/zero, must not be read forever.
             using var reader = new StreamReader(path);
             var buffer = new char[MaxFileBytes + 1];
             int read = 0, n;
@@ -56,13 +60,50 @@ public static class ScenarioLoader
                 read += n;
             if (read > MaxFileBytes)
                 throw new ScenarioException([new ScenarioError(new SourceLocation(path, 0, 0), "", $"more than {MaxFileBytes:N0} characters; a scenario file may have at most that (is it a scenario file?)")]);
-            text = new string(buffer, 0, read);
+            return new string(buffer, 0, read);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new ScenarioException([new ScenarioError(new SourceLocation(path, 0, 0), "", $"cannot read the file: {e.Message}")]);
         }
-        return Parse(text, path, sets);
+    }
+
+    /// <summary>Reads a YAML file (bounded in size and depth) into settings nodes located in it.</summary>
+    /// <exception cref="ScenarioException">The file cannot be read or is not YAML.</exception>
+    public static SettingNode ReadYamlFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ParseYaml(ReadBounded(path), path);
+    }
+
+    private static SettingNode ParseYaml(string text, string file)
+    {
+        SettingNode root;
+        try
+        {
+            CheckDepth(text, file);
+            var yaml = new YamlStream();
+            yaml.Load(new StringReader(text));
+            if (yaml.Documents.Count == 0)
+                throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", "the file is empty; expected a 'scenarios' list")]);
+            root = SettingNode.FromYaml(yaml.Documents[0].RootNode, file);
+        }
+        catch (ScenarioException)
+        {
+            throw;
+        }
+        catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is InvalidCastException || e is FormatException || e is OverflowException)
+        {
+            throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", $"the file is not a usable YAML document: {e.Message}")]);
+        }
+        catch (YamlException e)
+        {
+            var at = new SourceLocation(file, (int)e.Start.Line, (int)e.Start.Column);
+            string message = e.InnerException?.Message ?? e.Message;
+            int paren = message.IndexOf("): ", StringComparison.Ordinal);
+            throw new ScenarioException([new ScenarioError(at, "", $"YAML syntax error: {(paren > 0 ? message[(paren + 3)..] : message)}")]);
+        }
+        return root;
     }
 
     /// <summary>Largest scenario file read.</summary>
@@ -103,31 +144,7 @@ public static class ScenarioLoader
     {
         ArgumentNullException.ThrowIfNull(text);
         var errors = new List<ScenarioError>();
-        SettingNode root;
-        try
-        {
-            CheckDepth(text, file);
-            var yaml = new YamlStream();
-            yaml.Load(new StringReader(text));
-            if (yaml.Documents.Count == 0)
-                throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", "the file is empty; expected a 'scenarios' list")]);
-            root = SettingNode.FromYaml(yaml.Documents[0].RootNode, file);
-        }
-        catch (ScenarioException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is InvalidCastException || e is FormatException || e is OverflowException)
-        {
-            throw new ScenarioException([new ScenarioError(new SourceLocation(file, 1, 1), "", $"the file is not a usable YAML document: {e.Message}")]);
-        }
-        catch (YamlException e)
-        {
-            var at = new SourceLocation(file, (int)e.Start.Line, (int)e.Start.Column);
-            string message = e.InnerException?.Message ?? e.Message;
-            int paren = message.IndexOf("): ", StringComparison.Ordinal);
-            throw new ScenarioException([new ScenarioError(at, "", $"YAML syntax error: {(paren > 0 ? message[(paren + 3)..] : message)}")]);
-        }
+        SettingNode root = ParseYaml(text, file);
         if (root.Map is null)
             throw new ScenarioException([new ScenarioError(root.Location, "", "expected a mapping with a 'scenarios' list at the top")]);
         foreach (var (key, node) in root.Map)
