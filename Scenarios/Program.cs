@@ -112,6 +112,12 @@ namespace TlbSim.Scenarios
             });
             root.Subcommands.Add(probe);
 
+            var traceFile = new Argument<string>("file") { Description = "perf script output of the tracepoints tlbsim reads" };
+            var traceOut = new Option<string?>("--out") { Description = "The trace to write (default: FILE with .tlbtrace.gz)" };
+            var traceImport = new Command("import", $"Read perf script output into a trace a scenario replays as workload: {{trace: FILE}}. Record it with: {Tracing.PerfScriptImporter.RecordCommand}") { traceFile, traceOut };
+            traceImport.SetAction(r => Tracing.TraceCommand.Import(r.GetValue(traceFile)!, r.GetValue(traceOut), output, error));
+            root.Subcommands.Add(new Command("trace", "Recorded workloads: import perf script output") { traceImport });
+
             var sensFile = new Argument<string>("file") { Description = "Scenario file" };
             var metricOption = new Option<string>("--metric") { Description = "The summary figure to explain: op_latency_p50_ns, op_latency_p90_ns, op_latency_p99_ns, op_latency_p999_ns, op_latency_mean_ns, workload_slowdown or kernel_time_slowdown", DefaultValueFactory = _ => "op_latency_p99_ns" };
             var inputOption = new Option<string[]>("--input") { Description = "Move only this ranged input (repeatable; default: every input with a plausible range)" };

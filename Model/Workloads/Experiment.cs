@@ -167,7 +167,7 @@ public interface IRunObserver
 /// Runs one simulation: builds the machine and kernel, gives every CPU the workload's program, drives the
 /// mechanism from the initiating CPUs (or from the page ownership transitions), warms up, then measures.
 /// </summary>
-public static class Experiment
+public static partial class Experiment
 {
     /// <summary>Runs <paramref name="spec"/>, streaming latencies and samples to <paramref name="observer"/>.</summary>
     public static RunOutcome Run(RunSpec spec, IRunObserver observer, Action<Simulation>? started = null, CancellationToken cancel = default)
@@ -200,11 +200,18 @@ public static class Experiment
         int loopThreads = spec.Workload.Loop == SyscallLoop.None ? 0 : spec.Workload.LoopThreads == 0 ? machine.Cpus.Count : Math.Min(spec.Workload.LoopThreads, machine.Cpus.Count);
         var loops = new long[machine.Cpus.Count];
         var loopMm = new AddressSpace(9, "loop");
+        var trace = string.IsNullOrEmpty(spec.Workload.Trace) ? null : RecordedTrace.Load(spec.Workload.Trace);
+        var traceTasks = new Dictionary<int, TaskStruct>();
         foreach (var cpu in machine.Cpus)
         {
             cpu.Profile = access;
             bool initiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
-            if (cpu.Id < loopThreads)
+            if (trace is not null)
+            {
+                bool traceInitiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
+                machine.Start(cpu, c => TraceProgram(c, spec, trace, mechanism, context, traceTasks, traceInitiates, observer, warmupEnd, breakdown));
+            }
+            else if (cpu.Id < loopThreads)
             {
                 // The loop thread is the CPU's only task: one mm shared by all threads, or its own process.
                 var mm = spec.Workload.LoopProcesses ? new AddressSpace(1_000_000 + cpu.Id, $"loop{cpu.Id}") : loopMm;

@@ -100,6 +100,10 @@ public sealed record WorkloadParams : IParameters
     [Param("Loop threads are separate processes (will-it-scale's _processes: each its own mm, no remote flush) rather than threads of one process (_threads: one mm, every madvise flushes the other threads' CPUs)")]
     public bool LoopProcesses { get; init; }
 
+    /// <summary>A recorded workload to replay.</summary>
+    [Param("A trace to replay instead of the generated load (a .tlbtrace.gz from tlbsim trace import, relative to the scenario file): each CPU replays a recorded CPU's switches, idle periods and initiator flushes, and its user-page allocations and frees drive XPFO; see Model/Workloads/README.md for the rule")]
+    public string Trace { get; init; } = "";
+
     /// <summary>Page ownership transitions per second.</summary>
     [Param("Pages moving between kernel and user ownership per second of busy time, per CPU (what XPFO unmaps or maps back)", Unit = "1/s", Source = "preset; for kernel_build the one fitted input (see Model/Workloads/README.md)")]
     public double PageTransitionRate { get; init; } = 10_000;

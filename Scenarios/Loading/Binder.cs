@@ -90,6 +90,8 @@ public sealed class Binder
         }
         if (cpus is not null)
             record = SizeMachine((MachineParams)record, cpus, path);
+        if (record is WorkloadParams { Trace.Length: > 0 } workload && node.Get("trace") is { } traceNode)
+            record = ResolveTrace(workload, traceNode, Check.Join(path, "trace"));
         return record;
     }
 
@@ -273,6 +275,23 @@ public sealed class Binder
     }
 
     private static string? PresetKind(Type type) => PresetKinds.FirstOrDefault(kv => kv.Value == type).Key;
+
+    /// <summary>A workload's trace: its path made relative to the file that names it, loaded once to check it.</summary>
+    private WorkloadParams ResolveTrace(WorkloadParams workload, SettingNode node, string path)
+    {
+        string? dir = File.Exists(node.Location.File) ? Path.GetDirectoryName(Path.GetFullPath(node.Location.File)) : null;
+        string full = Path.IsPathRooted(workload.Trace) || dir is null ? Path.GetFullPath(workload.Trace) : Path.Combine(dir, workload.Trace);
+        try
+        {
+            Model.Workloads.RecordedTrace.Load(full);
+        }
+        catch (Model.Workloads.TraceFormatException e)
+        {
+            foreach (var message in e.Errors.Take(10))
+                _errors.Add(new ScenarioError(node.Location, path, message));
+        }
+        return workload with { Trace = full };
+    }
 
     private int _presetFileDepth;
 
