@@ -8,7 +8,7 @@ namespace TlbSim.Model.Workloads;
 /// <summary>What a recorded event was (the tracepoints tlbsim reads, normalised by <c>tlbsim trace import</c>).</summary>
 public enum TraceEventKind : byte
 {
-    /// <summary>sched:sched_switch to a task (A: its pid; B: 1 for a kernel thread, which runs on the previous mm lazily).</summary>
+    /// <summary>sched:sched_switch to a task (A: its pid, the thread; B: its process, the tgid whose mm it runs on, or -1 for a kernel thread, which runs on the previous mm lazily).</summary>
     Switch,
 
     /// <summary>sched:sched_switch to the idle task (swapper).</summary>

@@ -14,9 +14,9 @@ namespace TlbSim.Model.Workloads;
 /// the trace, the k-th copy of a recorded CPU starts k/copies of the way into the trace, so copies are not in
 /// step; with fewer, the recorded CPUs beyond the machine's are dropped. Each CPU loops over the trace.</item>
 /// <item>between events a CPU runs its task (workload slices, with its translation misses) or idles as the
-/// recorded sched_switch says; each recorded switch to a user task is a context switch to that task (one mm
-/// per pid: perf's sched_switch names threads, not processes), a switch to a kernel thread keeps the mm
-/// lazily (enter_lazy_tlb), one to swapper idles.</item>
+/// recorded sched_switch says; each recorded switch to a user task is a context switch to that thread, on its
+/// process's mm (from perf script's pid/tid; without them each thread is its own process), a switch to a
+/// kernel thread keeps the mm lazily (enter_lazy_tlb), one to swapper idles.</item>
 /// <item>each recorded initiator flush (tlb:tlb_flush TLB_REMOTE_SEND_IPI, or TLB_LOCAL_MM_SHOOTDOWN not
 /// preceded by one within 20 us, the same flush_tlb_mm_range) is a flush_tlb_mm_range of the running task's
 /// mm of the recorded size; TLB_LOCAL_SHOOTDOWN (arch_tlbbatch_flush) is that; the simulated mm_cpumask picks
@@ -128,14 +128,18 @@ public static partial class Experiment
                 case TraceEventKind.Idle:
                     idle = true;
                     break;
-                case TraceEventKind.Switch when ev.B == 1:
+                case TraceEventKind.Switch when ev.B < 0:
                     idle = false;
                     LinuxKernel.EnterLazyTlb(cpu); // a kernel thread borrows the previous mm
                     break;
                 case TraceEventKind.Switch:
                     idle = false;
                     if (!tasks.TryGetValue(ev.A, out var task))
-                        tasks[ev.A] = task = new TaskStruct(2_000_000 + ev.A, new AddressSpace(2_000_000 + ev.A, $"pid{ev.A}"));
+                    {
+                        // The thread runs on its process's mm, shared with its other threads.
+                        var process = tasks.Values.FirstOrDefault(t => t.Mm.Id == 2_000_000 + ev.B)?.Mm ?? new AddressSpace(2_000_000 + ev.B, $"process{ev.B}");
+                        tasks[ev.A] = task = new TaskStruct(2_000_000 + ev.A, process);
+                    }
                     if (task != current || cpu.IsLazy || cpu.LoadedMm != task.Mm)
                     {
                         foreach (var e in kernel.ContextSwitch(cpu, task, TimeCategory.Workload))

@@ -23,11 +23,11 @@ public static partial class PerfScriptImporter
 
     /// <summary>The events tlbsim reads, and the record command that gives them.</summary>
     public const string RecordCommand =
-        "perf record -a -e tlb:tlb_flush -e kmem:mm_page_alloc -e kmem:mm_page_free -e irq_vectors:call_function_entry -e irq_vectors:call_function_single_entry -e sched:sched_switch -- COMMAND; perf script > FILE";
+        "perf record -a -e tlb:tlb_flush -e kmem:mm_page_alloc -e kmem:mm_page_free -e irq_vectors:call_function_entry -e irq_vectors:call_function_single_entry -e sched:sched_switch -- COMMAND; perf script -F comm,pid,tid,cpu,time,event,trace > FILE";
 
     private static readonly string[] Ignored = ["irq_vectors:call_function_exit", "irq_vectors:call_function_single_exit"];
 
-    [GeneratedRegex(@"^\s*(?<comm>.*?)\s+(?<pid>-?\d+)(?:/\d+)?\s+\[(?<cpu>\d{1,4})\]\s+(?:\S+\s+)?(?<time>\d+\.\d+):\s+(?<event>[A-Za-z0-9_]+:[A-Za-z0-9_]+):\s?(?<rest>.*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\s*(?<comm>.*?)\s+(?<pid>-?\d+)(?:/(?<tid>-?\d+))?\s+\[(?<cpu>\d{1,4})\]\s+(?:\S+\s+)?(?<time>\d+\.\d+):\s+(?<event>[A-Za-z0-9_]+:[A-Za-z0-9_]+):\s?(?<rest>.*)$", RegexOptions.CultureInvariant)]
     private static partial Regex EventLine();
 
     [GeneratedRegex(@"next_comm=(?<comm>.*) next_pid=(?<pid>\d+)", RegexOptions.CultureInvariant)]
@@ -69,6 +69,8 @@ public static partial class PerfScriptImporter
         var errors = new List<string>();
         var perCpu = new List<List<TraceEvent>>();
         var userPages = new HashSet<long>();
+        var processOf = new Dictionary<int, int>(); // tid -> tgid, learned from each line's pid/tid
+        bool pids = false;
         long lastPs = long.MinValue, events = 0, startPs = -1;
         int lineNo = 0;
         var line = new StringBuilder(256);
@@ -100,6 +102,12 @@ public static partial class PerfScriptImporter
             string name = m.Groups["event"].Value;
             if (Ignored.Contains(name))
                 continue;
+            if (m.Groups["tid"].Success && int.TryParse(m.Groups["tid"].Value, CultureInfo.InvariantCulture, out int lineTid)
+                && int.TryParse(m.Groups["pid"].Value, CultureInfo.InvariantCulture, out int lineTgid) && lineTid > 0 && processOf.Count < 1_000_000)
+            {
+                pids = true;
+                processOf[lineTid] = lineTgid;
+            }
             int cpu = int.Parse(m.Groups["cpu"].Value, CultureInfo.InvariantCulture);
             long ps = (long)Math.Round(double.Parse(m.Groups["time"].Value, CultureInfo.InvariantCulture) * 1e12);
             int column = m.Groups["rest"].Index + 1;
@@ -110,7 +118,7 @@ public static partial class PerfScriptImporter
                 case "sched:sched_switch":
                     var next = NextTask().Match(rest);
                     if (next.Success && int.TryParse(next.Groups["pid"].Value, CultureInfo.InvariantCulture, out int pid))
-                        e = pid == 0 ? new TraceEvent(ps, TraceEventKind.Idle, 0, 0) : new TraceEvent(ps, TraceEventKind.Switch, pid, IsKernelThread(next.Groups["comm"].Value) ? 1 : 0);
+                        e = pid == 0 ? new TraceEvent(ps, TraceEventKind.Idle, 0, 0) : new TraceEvent(ps, TraceEventKind.Switch, pid, IsKernelThread(next.Groups["comm"].Value) ? -1 : pid);
                     break;
                 case "tlb:tlb_flush":
                     var flush = TlbFlush().Match(rest);
@@ -165,8 +173,13 @@ public static partial class PerfScriptImporter
             throw new TraceFormatException(errors);
         if (events == 0)
             throw new TraceFormatException([$"{path}:{lineNo + 1}:1: no events; record them with: {RecordCommand}"]);
-        var h = new Dictionary<string, string>(header ?? new Dictionary<string, string>(), StringComparer.Ordinal) { ["source"] = Path.GetFileName(path) };
-        return new RecordedTrace([.. perCpu.Select(c => c.ToArray())], h);
+        var h = new Dictionary<string, string>(header ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        {
+            ["source"] = Path.GetFileName(path),
+            ["processes"] = pids ? "from perf script's pid/tid: threads of one process share its mm" : "unknown (perf script printed no pid/tid): each thread taken as its own process",
+        };
+        // A switch's B is the process (tgid) whose mm the task runs on, once every line has been seen.
+        return new RecordedTrace([.. perCpu.Select(c => c.Select(e => e.Kind == TraceEventKind.Switch && e.B > 0 && processOf.TryGetValue(e.A, out int tgid) ? e with { B = tgid } : e).ToArray())], h);
     }
 
     private enum LineRead { Line, End, TooLong, Binary }
