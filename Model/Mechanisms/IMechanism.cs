@@ -21,6 +21,15 @@ public interface IMechanism
     /// <summary>Operations come from the workload's page ownership transitions instead of the operation generator.</summary>
     bool DrivenByPageTransitions => false;
 
+    /// <summary>
+    /// The mechanism parameters (their snake_case keys) its operations and hooks read, or null when not stated
+    /// (then it is taken to read all). Runs that differ only in a parameter the mechanism does not read give
+    /// the same results, so the debate tools run them once; <c>MechanismReadsTests</c> checks every declaration
+    /// against the runs.
+    /// </summary>
+    IReadOnlySet<string>? ParamsRead => null;
+
+
     /// <summary>Kernel settings the mechanism forces (XPFO forces a 4K direct map).</summary>
     KernelParams Adjust(KernelParams kernel) => kernel;
 

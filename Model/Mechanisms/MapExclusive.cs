@@ -24,6 +24,9 @@ public sealed class MapExclusive : IMechanism
     public string Name => "map_exclusive";
 
     /// <inheritdoc />
+    public IReadOnlySet<string>? ParamsRead { get; } = new HashSet<string>(StringComparer.Ordinal) { "chunk_cache", "exclusive_placement", "exclusive_resident_pages" };
+
+    /// <inheritdoc />
     public string KernelPath => "page fault (alloc_pages: buddy or uniform frames) + set_direct_map_invalid_noflush (splits, each with flush_tlb_all) + flush_tlb_kernel_range(1 page); unmap: set_direct_map_default_noflush; chunk cache: one 2M chunk per 512 pages";
 
     /// <inheritdoc />

@@ -30,6 +30,12 @@ public sealed class StaticKey : IMechanism
     public string Name => "static_key";
 
     /// <inheritdoc />
+    public IReadOnlySet<string>? ParamsRead { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "write", "sync_core_cycles", "int3_search_step", "static_key_batch", "static_key_site_rate", "static_key_sites",
+    };
+
+    /// <inheritdoc />
     public string KernelPath => "static_key_enable/disable -> jump_label_update (jump_label_mutex, text_mutex) -> batched: text_poke_queue/text_poke_finish -> text_poke_bp_batch per 256 sites; unbatched: text_poke_bp per site; each batch: text_poke(int3) x n, text_poke_sync (on_each_cpu(do_sync_core)), text_poke(tails) x n, sync, text_poke(first bytes) x n, sync; a CPU hitting a site meanwhile traps into poke_int3_handler (bsearch over the batch); the flipping task can lose its CPU (kernel.preempt) at each mutex_lock (voluntary), at the batch's cond_resched (every model), after each poke and each sync (full), keeping its mutexes";
 
     /// <inheritdoc />

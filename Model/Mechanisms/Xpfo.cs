@@ -37,6 +37,9 @@ public sealed class Xpfo : IMechanism
     private int[] _refilled = [];
 
     /// <inheritdoc />
+    public IReadOnlySet<string>? ParamsRead { get; } = new HashSet<string>(StringComparer.Ordinal) { "xpfo_policy", "xpfo_batch" };
+
+    /// <inheritdoc />
     public string Name => "xpfo";
 
     /// <inheritdoc />

@@ -32,6 +32,9 @@ public sealed record RunSpec
     /// <summary>Makes a fresh mechanism for the run; without one, the C# design class called <see cref="Mechanism"/>.</summary>
     public Func<IMechanism>? Design { get; init; }
 
+    /// <summary>What <see cref="Design"/> builds (the design's name and its parameters): with the parameters above, all a run's results depend on.</summary>
+    public string DesignKey { get; init; } = "";
+
     /// <summary>A fresh mechanism for the run.</summary>
     public IMechanism CreateMechanism() => Design?.Invoke() ?? Registry.Create(Mechanism);
 

@@ -83,9 +83,10 @@ public static class CrossoverCommand
         var csv = new StringBuilder("scenario,a,b,metric,along,x,replications,a_value,a_ci95,b_value,b_ci95,difference,difference_ci95,sign\n");
         var files = new OutputFiles();
         var answers = new List<string>();
+        var cache = new RunCache();
         try
         {
-            Answer(path, sets, jobs, questions, csv, files, answers, output, cancel);
+            Answer(path, sets, jobs, questions, csv, files, answers, output, cache, cancel);
         }
         catch (ScenarioException e)
         {
@@ -97,12 +98,13 @@ public static class CrossoverCommand
         files.WriteTo(outDir);
         foreach (var a in answers)
             output.WriteLine(a);
+        output.WriteLine($"{cache.Reused:N0} of {cache.Asked:N0} runs reused (a probe's earlier replications, or settings already run)");
         output.WriteLine($"crossover.csv and charts in {outDir}");
         return 0;
     }
 
     private static void Answer(string path, IReadOnlyList<string> sets, int jobs, List<Scenario> questions, StringBuilder csv, OutputFiles files, List<string> answers,
-        TextWriter output, CancellationToken cancel)
+        TextWriter output, RunCache cache, CancellationToken cancel)
     {
         foreach (var scenario in questions)
         {
@@ -129,7 +131,7 @@ public static class CrossoverCommand
                 for (int reps = Math.Max(2, settings.Replications); ; reps = Math.Min(q.MaxReplications, reps * 2))
                 {
                     cancel.ThrowIfCancellationRequested();
-                    var rows = Evaluator.Evaluate(path, [.. sets, $"{q.Along}={value}", $"replications={reps}"], jobs, [scenario.Name], cancel);
+                    var rows = Evaluator.Evaluate(path, [.. sets, $"{q.Along}={value}", $"replications={reps}"], jobs, [scenario.Name], cache, cancel);
                     var a = rows.First(r => r.Mechanism == q.A);
                     var (av, ah) = Precision.Of(a, q.Metric);
                     var (bv, bh) = budget ? (budgetValue, 0.0) : Precision.Of(rows.First(r => r.Mechanism == q.B), q.Metric);

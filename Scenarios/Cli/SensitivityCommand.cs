@@ -26,6 +26,9 @@ public sealed record SensitivityOptions
     /// <summary>Morris trajectories (0: one-at-a-time only).</summary>
     public int Morris { get; init; }
 
+    /// <summary>Run every evaluation in full, reusing no run (to compare with the reuse, which must not change a byte).</summary>
+    public bool NoReuse { get; init; }
+
     /// <summary>Result folder.</summary>
     public string? Out { get; init; }
 
@@ -99,9 +102,10 @@ public static class SensitivityCommand
             return CheckAndList.BadInput;
         }
         IReadOnlyList<SummaryRow> baseRows;
+        var cache = options.NoReuse ? null : new RunCache();
         try
         {
-            baseRows = Evaluator.Evaluate(options.File, options.Sets, options.Jobs, cancel: cancel);
+            baseRows = Evaluator.Evaluate(options.File, options.Sets, options.Jobs, cache: cache, cancel: cancel);
         }
         catch (ScenarioException e)
         {
@@ -116,8 +120,8 @@ public static class SensitivityCommand
             cancel.ThrowIfCancellationRequested();
             try
             {
-                var low = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.Low}"], options.Jobs, cancel: cancel);
-                var high = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.High}"], options.Jobs, cancel: cancel);
+                var low = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.Low}"], options.Jobs, cache: cache, cancel: cancel);
+                var high = Evaluator.Evaluate(options.File, [.. options.Sets, $"{input.Path}={input.High}"], options.Jobs, cache: cache, cancel: cancel);
                 results.Add((input, low, high));
                 output.WriteLine($"  {input.Path} {input.Low} .. {input.High}: done");
             }
@@ -181,7 +185,7 @@ public static class SensitivityCommand
             string stem = $"tornado-{scenario}-{point}-{mechanism}";
             files.Chart(stem, chart.Svg(), chart.Png());
         }
-        string morrisCsv = options.Morris > 0 ? Morris(options, inputs, metric, baseRows, output, cancel) : "";
+        string morrisCsv = options.Morris > 0 ? Morris(options, inputs, metric, baseRows, output, cache, cancel) : "";
         if (options.Morris > 0)
             files.Text("morris.csv", morrisCsv);
         files.WriteTo(outDir);
@@ -208,6 +212,8 @@ public static class SensitivityCommand
             foreach (var line in morris.DefaultIfEmpty("  no input moved any design"))
                 output.WriteLine(line);
         }
+        if (cache is not null)
+            output.WriteLine($"{cache.Reused:N0} of {cache.Asked:N0} runs reused: the same settings as a run already done (a mechanism input its design does not read, or an input at its default)");
         output.WriteLine($"sensitivity.csv{(options.Morris > 0 ? ", morris.csv" : "")} and tornado charts in {outDir}");
         return 0;
     }
@@ -259,7 +265,7 @@ public static class SensitivityCommand
     /// Morris screening (Morris 1991; Campolongo et al. 2007's mu*): R trajectories on a 4-level grid over
     /// every ranged input scaled to [low, high], each moving one input at a time by 2/3 of its range.
     /// </summary>
-    private static string Morris(SensitivityOptions options, IReadOnlyList<RangedInput> inputs, PrecisionMetric metric, IReadOnlyList<SummaryRow> baseRows, TextWriter output, CancellationToken cancel)
+    private static string Morris(SensitivityOptions options, IReadOnlyList<RangedInput> inputs, PrecisionMetric metric, IReadOnlyList<SummaryRow> baseRows, TextWriter output, RunCache? cache, CancellationToken cancel)
     {
         const double delta = 2.0 / 3;
         var random = new Random(1);
@@ -268,12 +274,12 @@ public static class SensitivityCommand
         {
             var x = inputs.Select(_ => random.Next(2) / 3.0).ToArray(); // 0 or 1/3: the step stays inside [0, 1]
             var order = Enumerable.Range(0, inputs.Count).OrderBy(_ => random.Next()).ToList();
-            var previous = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cancel: cancel);
+            var previous = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cache: cache, cancel: cancel);
             foreach (int i in order)
             {
                 cancel.ThrowIfCancellationRequested();
                 x[i] += delta;
-                var next = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cancel: cancel);
+                var next = Evaluator.Evaluate(options.File, [.. options.Sets, .. Sets(inputs, x)], options.Jobs, cache: cache, cancel: cancel);
                 foreach (var row in next)
                 {
                     if (Find(previous, row) is not { } before)

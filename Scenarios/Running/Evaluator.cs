@@ -11,13 +11,17 @@ namespace TlbSim.Scenarios.Running;
 /// </summary>
 public static class Evaluator
 {
-    /// <summary>The summary rows of every mechanism's primary operation at every point of <paramref name="path"/> with <paramref name="sets"/> applied.</summary>
+    /// <summary>
+    /// The summary rows of every mechanism's primary operation at every point of <paramref name="path"/> with
+    /// <paramref name="sets"/> applied; with <paramref name="cache"/>, runs seen before are not run again.
+    /// </summary>
     /// <exception cref="ScenarioException">The file or an override is wrong.</exception>
-    public static IReadOnlyList<SummaryRow> Evaluate(string path, IReadOnlyList<string> sets, int jobs, IReadOnlyCollection<string>? only = null, CancellationToken cancel = default)
+    public static IReadOnlyList<SummaryRow> Evaluate(string path, IReadOnlyList<string> sets, int jobs, IReadOnlyCollection<string>? only = null, RunCache? cache = null,
+        CancellationToken cancel = default)
     {
         var file = ScenarioLoader.Load(path, sets);
         var units = Runner.Plan(file, only);
-        var records = Runner.ExecuteAll(units, jobs, cancel: cancel);
+        var records = cache is null ? Runner.ExecuteAll(units, jobs, cancel: cancel) : cache.ExecuteAll(units, jobs, cancel);
         return Aggregate.Summary(records).Where(r => r.PrimaryOperation).ToList();
     }
 

@@ -152,6 +152,7 @@ public static class Runner
             Operations = s.Operations,
             Mechanism = g.Mechanism.Label,
             Design = g.Mechanism.Create,
+            DesignKey = $"{g.Mechanism.Design}({string.Join(",", g.Mechanism.DesignParams.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"))})",
             TlbModel = ParamReflection.Format(s.TlbModel),
             Duration = s.Duration,
             Warmup = s.Warmup,

@@ -135,7 +135,7 @@ public static class Primitives
     /// <summary>Interrupt-entry hooks a design may install.</summary>
     public static IReadOnlyDictionary<string, string> Hooks { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["pks_save_pt_regs"] = "pks_save_pt_regs / pks_restore_pt_regs on every interrupt entry and exit (mechanism.pks_entry_cycles; a WRMSR pair inside an open wrmsr_pkrs window)",
+        ["pks_save_pt_regs"] = "pks_save_pt_regs / pks_restore_pt_regs on every interrupt entry and exit (mechanism.pks_entry_cycles; a WRMSR pair, mechanism.wrmsr_pkrs_cycles each, inside an open wrmsr_pkrs window)",
     };
 
     private static IEnumerable<Event> AllocPages(SequenceRun run, StepArgs a)

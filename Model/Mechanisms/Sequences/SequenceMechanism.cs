@@ -35,6 +35,63 @@ public sealed class SequenceMechanism : IMechanism
     /// <inheritdoc />
     public string KernelPath => _design.KernelPath;
 
+    /// <inheritdoc />
+    public IReadOnlySet<string>? ParamsRead => _read ??= ReadBy(_design);
+
+    private IReadOnlySet<string>? _read;
+
+    // What the design reads: the mechanism parameters its primitives' costs name (as "mechanism.key"), the
+    // parameters its counts and conditions name, and those of its hooks.
+    private static HashSet<string> ReadBy(Sequence design)
+    {
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        void Names(string text)
+        {
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"mechanism\.([a-z0-9_]+)"))
+                read.Add(m.Groups[1].Value);
+        }
+        void Walk(IEnumerable<Step> steps)
+        {
+            foreach (var step in steps)
+            {
+                switch (step)
+                {
+                    case PrimitiveStep p:
+                        Names(p.Primitive.Costs);
+                        foreach (var c in p.Args.Counts.Values)
+                            read.Add(c.Text);
+                        break;
+                    case RepeatStep r:
+                        read.Add(r.Times.Text);
+                        Walk(r.Steps);
+                        break;
+                    case EveryStep e:
+                        read.Add(e.N.Text);
+                        Walk(e.Steps);
+                        break;
+                    case OnceStep o:
+                        Walk(o.Steps);
+                        break;
+                    case WhenStep w:
+                        read.Add(w.Param);
+                        Walk(w.Then);
+                        Walk(w.Else);
+                        break;
+                    case IrqsOffStep i:
+                        Walk(i.Steps);
+                        break;
+                    case TextMutexStep t:
+                        Walk(t.Steps);
+                        break;
+                }
+            }
+        }
+        Walk(design.Steps);
+        foreach (var hook in design.Hooks)
+            Names(Primitives.Hooks.TryGetValue(hook, out var text) ? text : hook);
+        return read;
+    }
+
     /// <summary>The current page, kept from one operation to the next (-1 before the first allocation).</summary>
     internal long Page { get; set; } = -1;
 
