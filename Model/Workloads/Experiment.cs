@@ -205,6 +205,7 @@ public static partial class Experiment
         var loopMm = new AddressSpace(9, "loop");
         var trace = string.IsNullOrEmpty(spec.Workload.Trace) ? null : RecordedTrace.Load(spec.Workload.Trace);
         var traceTasks = new Dictionary<int, TaskStruct>();
+        var traceProcesses = new Dictionary<int, AddressSpace>();
         foreach (var cpu in machine.Cpus)
         {
             cpu.Profile = access;
@@ -212,7 +213,7 @@ public static partial class Experiment
             if (trace is not null)
             {
                 bool traceInitiates = cpu.Id < initiators && !mechanism.DrivenByPageTransitions && spec.Operations.Rate > 0;
-                machine.Start(cpu, c => TraceProgram(c, spec, trace, mechanism, context, traceTasks, traceInitiates, observer, warmupEnd, breakdown));
+                machine.Start(cpu, c => TraceProgram(c, spec, trace, mechanism, context, traceTasks, traceProcesses, traceInitiates, observer, warmupEnd, breakdown));
             }
             else if (cpu.Id < loopThreads)
             {

@@ -32,7 +32,7 @@ public static partial class Experiment
     private static readonly long SameFlushWindowPs = Duration.FromMicroseconds(20).Picoseconds;
 
     private static IEnumerable<Event> TraceProgram(Cpu cpu, RunSpec spec, RecordedTrace trace, IMechanism mechanism, MechanismContext context,
-        Dictionary<int, TaskStruct> tasks, bool initiates, IRunObserver observer, long warmupEnd, OperationBreakdown[] breakdown)
+        Dictionary<int, TaskStruct> tasks, Dictionary<int, AddressSpace> processes, bool initiates, IRunObserver observer, long warmupEnd, OperationBreakdown[] breakdown)
     {
         var sim = cpu.Machine.Simulation;
         var kernel = context.Kernel;
@@ -137,7 +137,8 @@ public static partial class Experiment
                     if (!tasks.TryGetValue(ev.A, out var task))
                     {
                         // The thread runs on its process's mm, shared with its other threads.
-                        var process = tasks.Values.FirstOrDefault(t => t.Mm.Id == 2_000_000 + ev.B)?.Mm ?? new AddressSpace(2_000_000 + ev.B, $"process{ev.B}");
+                        if (!processes.TryGetValue(ev.B, out var process))
+                            processes[ev.B] = process = new AddressSpace(2_000_000 + ev.B, $"process{ev.B}");
                         tasks[ev.A] = task = new TaskStruct(2_000_000 + ev.A, process);
                     }
                     if (task != current || cpu.IsLazy || cpu.LoadedMm != task.Mm)
