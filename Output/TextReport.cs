@@ -55,13 +55,15 @@ public static class TextReport
             if (loops.Count > 0)
             {
                 // Closed-loop syscall benchmarks: their result is the loop rate, not an operation latency.
-                sb.Append('\n').Append(string.Create(CultureInfo.InvariantCulture, $"{"point",-18} {"design",-16} {"CPUs",4} {"ns/loop",10} {"loops/s/thread",14} {"TLB inval.",10} {"locks",7}")).Append('\n');
+                sb.Append('\n').Append(string.Create(CultureInfo.InvariantCulture, $"{"point",-18} {"design",-14} {"CPUs",4} {"ns/loop",9} {"loops/s/thr",11} {"TLB inv.",8} {"locks",6}")).Append('\n');
                 foreach (var r in loops)
                 {
                     string point = r.Assignments.Count == 0 ? "-" : string.Join(" ", r.Assignments.Where(a => a.Key != "machine.cpus").Select(a => a.Value).DefaultIfEmpty("-"));
                     sb.Append(string.Create(CultureInfo.InvariantCulture,
-                        $"{Cut(point, 18),-18} {Cut(r.Mechanism, 16),-16} {r.Cpus,4} {r.NsPerLoop,10:0} {r.LoopsPerSPerThread,14:N0} {r.TlbInvalidationShare * 100,9:0.0}% {r.LockTimeShare * 100,6:0.0}%")).Append('\n');
+                        $"{Cut(point, 18),-18} {Cut(r.Mechanism, 14),-14} {r.Cpus,4} {r.NsPerLoop,9:0} {r.LoopsPerSPerThread,11:N0} {r.TlbInvalidationShare * 100,7:0.0}% {r.LockTimeShare * 100,5:0.0}%")).Append('\n');
                 }
+                sb.Append("TLB inv.: share of CPU time in TLB invalidation (local flushes, IPI sends and waits,\n")
+                  .Append("handlers with their interrupt entry); locks: share waiting for contended kernel locks.\n");
             }
         }
         return sb.ToString();

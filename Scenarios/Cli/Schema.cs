@@ -77,6 +77,8 @@ public static class Schema
             props["preset"]!["type"] = "string";
             props["preset"]!["examples"] = new JsonArray(MachinePresets.All.Keys.Select(k => (JsonNode)k).ToArray());
         }
+        if (type == typeof(Model.Linux.KernelParams))
+            props["preset_file"] = new JsonObject { ["type"] = "string", ["description"] = "A preset file written by tlbsim probe, relative to this file: the kernel costs measured on its host" };
         if (type == typeof(WorkloadParams))
             props["preset"] = new JsonObject { ["type"] = "string", ["examples"] = new JsonArray(WorkloadPresets.All.Keys.Select(k => (JsonNode)k).ToArray()), ["description"] = "Start from a workload preset" };
         return new JsonObject { ["type"] = "object", ["additionalProperties"] = false, ["properties"] = props, ["description"] = topLevel ? "Scenario settings" : ParamReflection.Snake(type.Name) };

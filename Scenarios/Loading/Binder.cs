@@ -63,13 +63,13 @@ public sealed class Binder
         var work = node.Clone();
         var start = baseline;
         SettingNode? presetNode = PresetKind(type) is null ? null : work.Take("preset");
-        SettingNode? presetFile = type == typeof(MachineParams) ? work.Take("preset_file") : null;
+        SettingNode? presetFile = PresetFileSection(type) is not null ? work.Take("preset_file") : null;
         if (presetNode is not null && presetFile is not null)
             _errors.Add(new ScenarioError(presetFile.KeyLocation, Check.Join(path, "preset_file"), "give 'preset' or 'preset_file', not both (a preset file names its own base preset)"));
         else if (presetNode is not null)
             start = ResolvePreset(PresetKind(type)!, type, presetNode, Check.Join(path, "preset")) ?? baseline;
         else if (presetFile is not null)
-            start = LoadPresetFile(presetFile, Check.Join(path, "preset_file"), baseline);
+            start = LoadPresetFile(presetFile, Check.Join(path, "preset_file"), type, baseline);
         SettingNode? cpus = type == typeof(MachineParams) ? work.Take("cpus") : null;
         var record = ParamReflection.CloneRecord(start);
         var known = ParamReflection.Params(type);
@@ -79,7 +79,7 @@ public sealed class Binder
             var info = known.FirstOrDefault(p => p.Key == key);
             if (info is null)
             {
-                var names = known.Select(p => p.Key).Concat(PresetKind(type) is null ? [] : ["preset"]).Concat(type == typeof(MachineParams) ? ["cpus", "preset_file"] : []);
+                var names = known.Select(p => p.Key).Concat(PresetKind(type) is null ? [] : ["preset"]).Concat(type == typeof(MachineParams) ? ["cpus"] : []).Concat(PresetFileSection(type) is not null ? ["preset_file"] : []);
                 _errors.Add(new ScenarioError(child.KeyLocation, childPath, $"unknown key '{key}'{Suggest.DidYouMean(key, names)}"));
                 continue;
             }
@@ -295,17 +295,23 @@ public sealed class Binder
 
     private int _presetFileDepth;
 
+    /// <summary>The section of a preset file that a section of the scenario reads (machine or kernel), or null.</summary>
+    private static string? PresetFileSection(Type type) => type == typeof(MachineParams) ? "machine" : type == typeof(Model.Linux.KernelParams) ? "kernel" : null;
+
     /// <summary>
-    /// A machine preset file (what <c>tlbsim probe</c> writes): a YAML mapping whose <c>machine</c> key holds
-    /// machine settings (a <c>preset</c> base among them) and whose <c>measured</c> key, if any, the probe's
-    /// check reads; the path is relative to the file that names it. Errors point into the preset file.
+    /// A preset file (what <c>tlbsim probe</c> writes): a YAML mapping whose <c>machine</c> key holds machine
+    /// settings (a <c>preset</c> base among them), whose <c>kernel</c> key holds the kernel costs measured on
+    /// the same host, and whose <c>measured</c> key, if any, the probe's check reads. The scenario's
+    /// <c>machine: {preset_file: F}</c> reads the machine part, <c>kernel: {preset_file: F}</c> the kernel part;
+    /// the path is relative to the file that names it. Errors point into the preset file.
     /// </summary>
-    private object LoadPresetFile(SettingNode node, string path, object baseline)
+    private object LoadPresetFile(SettingNode node, string path, Type type, object baseline)
     {
+        string section = PresetFileSection(type)!;
         string? name = node.Scalar?.Trim();
         if (string.IsNullOrEmpty(name))
         {
-            _errors.Add(new ScenarioError(node.Location, path, "expected the path of a machine preset file"));
+            _errors.Add(new ScenarioError(node.Location, path, "expected the path of a preset file (written by tlbsim probe)"));
             return baseline;
         }
         if (_presetFileDepth > 0)
@@ -325,18 +331,18 @@ public sealed class Binder
             _errors.Add(new ScenarioError(node.Location, path, $"cannot use '{name}': {string.Join("; ", e.Errors.Select(x => x.ToString()))}"));
             return baseline;
         }
-        var machine = root.Get("machine");
-        if (root.Map is null || machine is null)
+        var part = root.Get(section);
+        if (root.Map is null || part is null)
         {
-            _errors.Add(new ScenarioError(root.Location, "", $"{name}: expected a mapping with a 'machine' key (the preset's settings)"));
+            _errors.Add(new ScenarioError(root.Location, "", $"{name}: expected a mapping with a '{section}' key (the preset's {section} settings)"));
             return baseline;
         }
-        foreach (var (key, child) in root.Map.Where(kv => kv.Key is not ("machine" or "measured")))
-            _errors.Add(new ScenarioError(child.KeyLocation, key, $"unknown key '{key}' in a machine preset file (expected machine and measured)"));
+        foreach (var (key, child) in root.Map.Where(kv => kv.Key is not ("machine" or "kernel" or "measured")))
+            _errors.Add(new ScenarioError(child.KeyLocation, key, $"unknown key '{key}' in a preset file (expected machine, kernel and measured)"));
         _presetFileDepth++;
         try
         {
-            return BindRecord(typeof(MachineParams), baseline, machine, "machine");
+            return BindRecord(type, baseline, part, section);
         }
         finally
         {

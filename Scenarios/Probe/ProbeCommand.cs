@@ -42,6 +42,18 @@ public static class ProbeCommand
         }
         var host = HostFacts.Read();
         outFile ??= $"machine-{Sanitize(host.Host)}.yaml";
+        try
+        {
+            // Where the preset goes is checked before 20 s of benchmarks, not after.
+            if (Path.GetDirectoryName(Path.GetFullPath(outFile)) is { Length: > 0 } dir)
+                Directory.CreateDirectory(dir);
+            File.WriteAllText(outFile, "");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"--out {outFile}: cannot write it: {e.Message}");
+            return CheckAndList.BadInput;
+        }
         output.WriteLine($"probing {host.Host}: {host.Model}, {host.Cpus} CPUs ({host.Sockets} socket(s) x {host.CoresPerSocket} cores x {host.ThreadsPerCore} threads), Linux {host.Kernel}, cpuidle {host.IdleDriver}{(host.Hypervisor ? ", a guest" : "")}");
         output.WriteLine("micro-benchmarks through libc (P/Invoke), each pinned with sched_setaffinity, repeated until the median is stable:");
         var m = new List<Measurement>();
@@ -79,8 +91,8 @@ public static class ProbeCommand
         }
         var measured = m.ToDictionary(x => x.Key);
         var machine = Preset(host, measured, out var notes);
-        File.WriteAllText(outFile, Render(host, machine, measured, notes));
-        output.WriteLine($"wrote {outFile}; use it as machine: {{preset_file: {outFile}}}, and compare with: tlbsim probe --check {outFile}");
+        File.WriteAllText(outFile, Render(host, machine, KernelFor(machine, measured), measured, notes));
+        output.WriteLine($"wrote {outFile}; use it as machine: {{preset_file: {outFile}}} and kernel: {{preset_file: {outFile}}}, and compare with: tlbsim probe --check {outFile}");
         return 0;
     }
 
@@ -127,7 +139,7 @@ public static class ProbeCommand
             double guest = Math.Max(0, increment - simulated);
             machine = machine with { GuestIcrExit = Duration.FromNanoseconds(Math.Round(guest / 2)), GuestDeliveryExtra = Duration.FromNanoseconds(Math.Round(guest / 2)) };
             string how = string.Create(CultureInfo.InvariantCulture,
-                $"measured: half of the 2-thread MADV_DONTNEED loop's increment over 1 thread ({increment:0} ns) less the simulated bare-metal increment ({simulated:0} ns)");
+                $"measured: (the 2-thread MADV_DONTNEED loop's increment over 1 thread, {increment:0} ns, less the simulated bare-metal increment, {simulated:0} ns) / 2");
             notes["guest_icr_exit"] = how;
             notes["guest_delivery_extra"] = how;
         }
@@ -173,7 +185,7 @@ public static class ProbeCommand
         return o.Loops == 0 ? double.NaN : o.Seconds * 1e9 * o.LoopThreads / o.Loops;
     }
 
-    private static string Render(HostFacts host, MachineParams machine, Dictionary<string, Measurement> measured, Dictionary<string, string> notes)
+    private static string Render(HostFacts host, MachineParams machine, KernelParams kernel, Dictionary<string, Measurement> measured, Dictionary<string, string> notes)
     {
         var inv = CultureInfo.InvariantCulture;
         string D(Duration d) => string.Create(inv, $"{d.TotalNanoseconds:0.##}ns");
@@ -199,6 +211,9 @@ public static class ProbeCommand
         foreach (var s in machine.Cpu.IdleStates)
             sb.Append(inv, $"      - {{name: {s.Name}, exit_latency: {D(s.ExitLatency)}, target_residency: {D(s.TargetResidency)}, polling: {(s.Polling ? "true" : "false")}}}\n");
         sb.Append(inv, $"  tlb: {{invpcid: {(machine.Tlb.Invpcid ? "true" : "false")}}}  # {notes["invpcid"]}\n");
+        sb.Append("kernel:  # the costs the 1-thread loops set, derived as the calibration derives them (kernel: {preset_file: <this file>})\n");
+        sb.Append(inv, $"  anon_fault: {D(kernel.AnonFault)}  # measured: the 1-thread MADV_DONTNEED loop less the syscall round trip, zap_per_page and one INVLPG\n");
+        sb.Append(inv, $"  mprotect_fixup: {D(kernel.MprotectFixup)}  # measured: half the 1-thread mprotect pair less the syscall round trip, protect_per_page and one INVLPG\n");
         sb.Append("measured:\n");
         foreach (var x in measured.Values)
             sb.Append(inv, $"  {x.Key}: {{median_ns: {x.MedianNs:0.##}, p10_ns: {x.P10Ns:0.##}, p90_ns: {x.P90Ns:0.##}, runs: {x.Runs}}}  # {x.What}\n");
@@ -214,14 +229,24 @@ public static class ProbeCommand
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        if (!File.Exists(file))
+        {
+            error.WriteLine($"{file}: no such file (write one with tlbsim probe --out {file})");
+            return CheckAndList.BadInput;
+        }
         MachineParams machine;
+        KernelParams? fileKernel;
         Dictionary<string, Measurement> measured;
         try
         {
             string full = Path.GetFullPath(file);
-            var loaded = ScenarioLoader.Parse($"scenarios:\n  - name: probe\n    machine: {{preset_file: '{full.Replace("'", "''", StringComparison.Ordinal)}'}}\n", full);
+            var root = ScenarioLoader.ReadYamlFile(full);
+            measured = ReadMeasured(root);
+            string quoted = full.Replace("'", "''", StringComparison.Ordinal);
+            bool hasKernel = root.Get("kernel") is not null;
+            var loaded = ScenarioLoader.Parse($"scenarios:\n  - name: probe\n    machine: {{preset_file: '{quoted}'}}\n{(hasKernel ? $"    kernel: {{preset_file: '{quoted}'}}\n" : "")}", full);
             machine = loaded.Scenarios[0].Points[0].Settings.Machine;
-            measured = ReadMeasured(ScenarioLoader.ReadYamlFile(full));
+            fileKernel = hasKernel ? loaded.Scenarios[0].Points[0].Settings.Kernel : null;
         }
         catch (ScenarioException e)
         {
@@ -236,8 +261,8 @@ public static class ProbeCommand
             error.WriteLine($"{file}: 'measured' lacks {string.Join(", ", missing)}; run tlbsim probe again");
             return CheckAndList.BadInput;
         }
-        var kernel = KernelFor(machine, measured);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}: {machine.Topology.Cpus} CPUs{(machine.Virtualized ? $", a guest (guest_icr_exit {machine.GuestIcrExit}, guest_delivery_extra {machine.GuestDeliveryExtra})" : "")}; kernel.anon_fault {kernel.AnonFault} and kernel.mprotect_fixup {kernel.MprotectFixup} from the 1-thread loops"));
+        var kernel = fileKernel ?? KernelFor(machine, measured);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{file}: {machine.Topology.Cpus} CPUs{(machine.Virtualized ? $", a guest (guest_icr_exit {machine.GuestIcrExit}, guest_delivery_extra {machine.GuestDeliveryExtra})" : "")}; kernel.anon_fault {kernel.AnonFault} and kernel.mprotect_fixup {kernel.MprotectFixup} from the 1-thread loops{(fileKernel is null ? " (derived here: the file has no kernel section)" : " (the file's kernel section)")}"));
         output.WriteLine($"{"loop",-44} {"role",-6} {"measured ns",12} {"p10-p90",15} {"simulated ns",13} {"sim/meas",9} {"interval",13}");
         foreach (var x in measured.Values)
         {
@@ -276,12 +301,33 @@ public static class ProbeCommand
         var node = root.Get("measured");
         if (node?.Map is null)
             throw new ScenarioException([new ScenarioError(root.Location, "measured", "the file has no 'measured' section; it was not written by tlbsim probe")]);
+        var errors = new List<ScenarioError>();
+        string[] fields = ["median_ns", "p10_ns", "p90_ns", "runs"];
         foreach (var (key, value) in node.Map)
         {
+            if (Describe(key) == key)
+            {
+                errors.Add(new ScenarioError(value.KeyLocation, $"measured.{key}", "not a loop tlbsim probe measures (syscall_round_trip, anon_write_fault, madvise_loop_threads_N, madvise_loop_processes_N, mprotect_pair_threads_N, mmap_touch_munmap)"));
+                continue;
+            }
+            foreach (var (field, child) in value.Map ?? [])
+            {
+                if (!fields.Contains(field))
+                    errors.Add(new ScenarioError(child.KeyLocation, $"measured.{key}.{field}", $"unknown key '{field}'{Suggest.DidYouMean(field, fields)}"));
+            }
             double Num(string k) => double.TryParse(value.Get(k)?.Scalar, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v >= 0
                 ? v : throw new ScenarioException([new ScenarioError(value.Location, $"measured.{key}.{k}", "expected a non-negative number")]);
-            result[key] = new Measurement(key, Describe(key), Num("median_ns"), Num("p10_ns"), Num("p90_ns"), (int)Num("runs"));
+            try
+            {
+                result[key] = new Measurement(key, Describe(key), Num("median_ns"), Num("p10_ns"), Num("p90_ns"), (int)Num("runs"));
+            }
+            catch (ScenarioException e)
+            {
+                errors.AddRange(e.Errors);
+            }
         }
+        if (errors.Count > 0)
+            throw new ScenarioException(errors);
         return result;
     }
 
@@ -290,9 +336,9 @@ public static class ProbeCommand
         "syscall_round_trip" => "syscall round trip",
         "anon_write_fault" => "anonymous write fault (alone)",
         "mmap_touch_munmap" => "mmap, write, munmap, 1 thread",
-        _ when key.StartsWith("madvise_loop_threads_", StringComparison.Ordinal) => $"MADV_DONTNEED loop, {key["madvise_loop_threads_".Length..]} thread(s)",
-        _ when key.StartsWith("madvise_loop_processes_", StringComparison.Ordinal) => $"MADV_DONTNEED loop, {key["madvise_loop_processes_".Length..]} processes",
-        _ when key.StartsWith("mprotect_pair_threads_", StringComparison.Ordinal) => $"mprotect pair, {key["mprotect_pair_threads_".Length..]} thread(s)",
+        _ when Counted(key, "madvise_loop_threads_") => $"MADV_DONTNEED loop, {key["madvise_loop_threads_".Length..]} thread(s)",
+        _ when Counted(key, "madvise_loop_processes_") => $"MADV_DONTNEED loop, {key["madvise_loop_processes_".Length..]} processes",
+        _ when Counted(key, "mprotect_pair_threads_") => $"mprotect pair, {key["mprotect_pair_threads_".Length..]} thread(s)",
         _ => key,
     };
 
@@ -306,6 +352,9 @@ public static class ProbeCommand
         {
         }
     }
+
+    private static bool Counted(string key, string prefix) =>
+        key.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(key[prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n is > 0 and <= 8192;
 
     private static string Sanitize(string host) => new([.. host.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '-')]);
 }

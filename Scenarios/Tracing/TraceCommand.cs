@@ -25,9 +25,21 @@ public static class TraceCommand
             return CheckAndList.BadInput;
         }
         outFile ??= Path.ChangeExtension(file, null) + ".tlbtrace.gz";
-        using (var stream = File.Create(outFile))
+        try
+        {
+            if (Path.GetDirectoryName(Path.GetFullPath(outFile)) is { Length: > 0 } dir)
+                Directory.CreateDirectory(dir);
+            using var stream = File.Create(outFile);
             trace.Write(stream);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            error.WriteLine($"--out {outFile}: cannot write it: {e.Message}");
+            return CheckAndList.BadInput;
+        }
         output.WriteLine(Summary(trace));
+        if (trace.Header.TryGetValue("processes", out var processes) && processes.StartsWith("unknown", StringComparison.Ordinal))
+            output.WriteLine("note: perf script printed no pid/tid, so each thread replays as its own process; print them with perf script -F comm,pid,tid,cpu,time,event,trace");
         output.WriteLine($"wrote {outFile}; replay it with workload: {{trace: {outFile}}}");
         return 0;
     }

@@ -48,10 +48,12 @@ public class ProbeTests
     }
 
     [Fact]
-    public void A_scenario_runs_on_the_committed_probe_preset_with_its_measured_values()
+    public void A_scenario_runs_on_the_committed_probe_preset_with_its_measured_machine_and_kernel_values()
     {
-        var file = ScenarioLoader.Parse($"scenarios:\n  - name: p\n    machine: {{preset_file: '{Committed}'}}\n", "test.yaml");
+        var file = ScenarioLoader.Parse($"scenarios:\n  - name: p\n    machine: {{preset_file: '{Committed}'}}\n    kernel: {{preset_file: '{Committed}'}}\n", "test.yaml");
         var machine = file.Scenarios[0].Points[0].Settings.Machine;
+        var kernel = file.Scenarios[0].Points[0].Settings.Kernel;
+        Assert.True(kernel.AnonFault > new TlbSim.Model.Linux.KernelParams().AnonFault, "the guest's measured fault is dearer than the Haswell default");
         Assert.True(machine.Virtualized);
         Assert.Equal(2, machine.Topology.Cpus);
         Assert.True(machine.GuestIcrExit > TlbSim.Model.Units.Duration.Zero);
@@ -89,5 +91,27 @@ public class ProbeTests
         foreach (var row in rows.Where(r => r.Contains(" input ", StringComparison.Ordinal) && !r.Contains("2 thread", StringComparison.Ordinal)))
             Assert.Contains(" 1.00 ", row, StringComparison.Ordinal);
         Assert.Contains(rows, r => r.Contains("mprotect pair, 2 thread", StringComparison.Ordinal) && r.Contains(" check ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Probe_check_of_a_missing_file_or_unknown_measured_keys_exits_2_with_the_file_and_key_named()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, ProbeCommand.Check("/nonexistent/m.yaml", new StringWriter(), error));
+        Assert.StartsWith("/nonexistent/m.yaml: no such file", error.ToString(), StringComparison.Ordinal);
+        string dir = Directory.CreateTempSubdirectory("tlbsim-probe").FullName;
+        try
+        {
+            string bad = Path.Combine(dir, "m.yaml");
+            File.WriteAllText(bad, File.ReadAllText(Committed) + "  bogus_loop: {median_ns: 1, p10_ns: 1, p90_ns: 1, runs: 1}\n  syscall_again: {median_nss: 1}\n");
+            error = new StringWriter();
+            Assert.Equal(2, ProbeCommand.Check(bad, new StringWriter(), error));
+            Assert.Contains("measured.bogus_loop: not a loop tlbsim probe measures", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains("m.yaml:", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

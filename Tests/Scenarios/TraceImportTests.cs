@@ -97,6 +97,26 @@ public class TraceImportTests
     }
 
     [Fact]
+    public void Import_writes_into_a_folder_it_creates_and_refuses_an_unwritable_one_with_exit_2()
+    {
+        string dir = Directory.CreateTempSubdirectory("tlbsim-trace").FullName;
+        try
+        {
+            string target = Path.Combine(dir, "new", "folder", "t.tlbtrace.gz");
+            Assert.Equal(0, TraceCommand.Import(Sample, target, new StringWriter(), new StringWriter()));
+            Assert.True(RecordedTrace.Load(target).Cpus == 2);
+            File.WriteAllText(Path.Combine(dir, "file"), "");
+            var error = new StringWriter();
+            Assert.Equal(2, TraceCommand.Import(Sample, Path.Combine(dir, "file", "t.gz"), new StringWriter(), error));
+            Assert.Contains("cannot write it", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_empty_file_says_how_to_record_one()
     {
         Assert.Contains("perf record -a", Errors("")[0], StringComparison.Ordinal);
