@@ -25,7 +25,7 @@ public static class TextReport
         foreach (var line in Wrap(runLine))
             sb.Append(line).Append('\n');
         sb.Append('\n');
-        foreach (var line in Wrap("Latency of one operation on the CPU that performs it, in microseconds, p50 and p99 with the half-width of their 95% interval over replications; [..] marks a percentile with fewer than 10 operations above it in some replication. \"loss\" is the workload's slowdown against baseline at the same point (1.05: 5% slower)."))
+        foreach (var line in Wrap("Latency of one operation on the CPU that performs it, in microseconds, p50 and p99 with the half-width of their 95% interval over replications; [...] marks a percentile with fewer than 10 operations above it in some replication. \"loss\" is the workload's slowdown against baseline at the same point (1.05: 5% slower)."))
             sb.Append(line).Append('\n');
         foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
         {
