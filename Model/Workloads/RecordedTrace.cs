@@ -37,8 +37,8 @@ public readonly record struct TraceEvent(long TimePs, TraceEventKind Kind, int A
 /// </summary>
 public sealed class RecordedTrace
 {
-    /// <summary>Most events a trace may hold (bounds memory: 24 bytes each).</summary>
-    public const long MaxEvents = 20_000_000;
+    /// <summary>Most events a trace may hold (bounds memory: 24 bytes each, 120 MB; a minute of a busy 2-CPU machine).</summary>
+    public const long MaxEvents = 5_000_000;
 
     private static readonly ConcurrentDictionary<string, (DateTime Written, RecordedTrace Trace)> Cache = new(StringComparer.Ordinal);
 
