@@ -165,6 +165,16 @@ public sealed class RwSemaphore
         return me.Spend(line, TimeCategory.Lock);
     }
 
+    /// <summary>downgrade_write: the writer becomes a reader without letting go; the readers waiting at the head of the queue come in with it.</summary>
+    public void Downgrade()
+    {
+        if (!_writer)
+            throw new InvalidOperationException($"{Name}: downgrade_write without the writer");
+        _writer = false;
+        _readers++;
+        Admit();
+    }
+
     private IEnumerable<Event> Down(Cpu me, bool writer)
     {
         ArgumentNullException.ThrowIfNull(me);

@@ -65,6 +65,13 @@ public enum PreemptModel
 
     /// <summary>CONFIG_PREEMPT (preempt=full): wherever preemption and interrupts are enabled (every preempt_enable, every return from an interrupt); cond_resched() does nothing.</summary>
     Full,
+
+    /// <summary>
+    /// CONFIG_PREEMPT_LAZY (preempt=lazy; on x86 from 7.0, 7dadeaa6e851e, the default and with full the only
+    /// choice): the tick that finds the turn over only sets TIF_NEED_RESCHED_LAZY, and the next tick makes it
+    /// TIF_NEED_RESCHED; from then on the task is preempted wherever full would preempt it.
+    /// </summary>
+    Lazy,
 }
 
 /// <summary>The kernel's flush and page-attribute machinery, and the direct map's page sizes.</summary>
@@ -143,7 +150,7 @@ public sealed record KernelParams : IParameters
     public Duration SchedBaseSlice { get; init; } = Duration.FromMilliseconds(3);
 
     /// <summary>The preemption model.</summary>
-    [Param("Where a task running in the kernel can lose its CPU to a runnable task whose turn it is: none (only where it sleeps and at cond_resched), voluntary (also at might_sleep: mutex_lock, GFP_KERNEL allocations), full (wherever preemption and interrupts are enabled: after each preempt_enable, at an interrupt's return)", Source = "kernel/Kconfig.preempt; include/linux/kernel.h might_resched(); include/linux/preempt.h preempt_enable(); voluntary is the boot default of Debian, Ubuntu and Fedora PREEMPT_DYNAMIC kernels")]
+    [Param("Where a task running in the kernel can lose its CPU to a runnable task whose turn it is: none (only where it sleeps and at cond_resched), voluntary (also at might_sleep: mutex_lock, GFP_KERNEL allocations), full (wherever preemption and interrupts are enabled: after each preempt_enable, at an interrupt's return), lazy (as full, one tick later: PREEMPT_LAZY, mainline x86's default from 7.0)", Source = "kernel/Kconfig.preempt; include/linux/kernel.h might_resched(); include/linux/preempt.h preempt_enable(); voluntary is the boot default of Debian, Ubuntu and Fedora PREEMPT_DYNAMIC kernels")]
     public PreemptModel Preempt { get; init; } = PreemptModel.Voluntary;
 
     /// <summary>Timer ticks per second.</summary>

@@ -12,9 +12,9 @@ namespace TlbSim.Model.Linux;
 /// <item>the VMA's lock (lock_vma_under_rcu: faults since 6.4, MADV_DONTNEED since 6.16 via get_lock_mode's
 /// MADVISE_VMA_READ_LOCK), one atomic on vm_refcnt in and one out; mmap and munmap take mmap_write_lock and
 /// write-lock the VMA (vma_start_write, waiting for its readers) until mmap_write_downgrade / unlock;</item>
-/// <item>mm->tlb_flush_pending, incremented by every mmu_gather (tlb_gather_mmu) and decremented after its
-/// flush; tlb_finish_mmu that finds another gather of the mm in progress (mm_tlb_flush_nested) flushes the
-/// whole mm with freed_tables set (fullmm);</item>
+/// <item>mm->tlb_flush_pending, incremented by every mmu_gather (tlb_gather_mmu: madvise, mprotect, munmap)
+/// and decremented after its flush; tlb_finish_mmu that finds another gather of the mm in progress
+/// (mm_tlb_flush_nested) flushes the whole mm with freed_tables set (fullmm);</item>
 /// <item>the per-CPU lru_add folio batch (folio_add_lru, PAGEVEC_SIZE folios) moved to the LRU under the node's
 /// lru_lock (folio_batch_move_lru), which holds a reference, so a folio zapped while still in the batch is
 /// freed when the batch moves; folios on the LRU are freed under lru_lock (folios_put_refs ->
@@ -165,15 +165,18 @@ public sealed partial class LinuxKernel
 
     /// <summary>
     /// madvise(MADV_DONTNEED) of <paramref name="pages"/> present pages, <paramref name="freed"/> of them
-    /// anonymous pages mapped only here: under the VMA's lock, zap_page_range_single (lru_add_drain first
-    /// when kernel.lru_drain_on_zap is on), an mmu_gather: zap_pte_range per page, then tlb_finish_mmu's
-    /// flush_tlb_mm_range of the range (no page tables freed) and the freed pages' release.
+    /// anonymous pages mapped only here, as 6.16+ do_madvise runs it: madvise_init_tlb (tlb_gather_mmu), then
+    /// under the VMA's lock zap_page_range_single (lru_add_drain first when kernel.lru_drain_on_zap is on) with
+    /// zap_pte_range per page, the lock dropped, then madvise_finish_tlb: tlb_finish_mmu's flush_tlb_mm_range of
+    /// the range (no page tables freed) and the freed pages' release.
     /// </summary>
     public IEnumerable<Event> MadviseDontneed(Cpu me, Vma vma, long pages, long freed)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(vma);
         foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in GatherStart(me, vma.Mm))
             yield return e;
         foreach (var e in vma.Lock.DownRead(me))
             yield return e;
@@ -182,66 +185,90 @@ public sealed partial class LinuxKernel
             foreach (var e in LruAddDrain(me))
                 yield return e;
         }
-        foreach (var e in Unmap(me, vma.Mm, pages, freed, freedTables: false))
+        foreach (var e in me.Run(Params.ZapPerPage * pages - Params.LruPerFolio * freed, TimeCategory.Kernel))
             yield return e;
         foreach (var e in vma.Lock.UpRead(me))
+            yield return e;
+        foreach (var e in GatherFinish(me, vma.Mm, pages, freed, freedTables: false))
             yield return e;
     }
 
     /// <summary>
-    /// mprotect of <paramref name="pages"/> present pages: syscall round trip, mmap_write_lock, mprotect_fixup,
-    /// change_protection per page, then flush_tlb_mm_range (under the lock: tlb_finish_mmu in change_protection).
+    /// mprotect of <paramref name="pages"/> present pages: the syscall, then under mmap_write_lock with the VMA
+    /// write-locked (mprotect_fixup's vma_start_write) the VMA work and an mmu_gather over change_protection
+    /// per page, whose flush_tlb_mm_range (tlb_finish_mmu in do_mprotect_pkey) runs before the unlock.
     /// </summary>
     public IEnumerable<Event> Mprotect(Cpu me, AddressSpace mm, long pages)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(mm);
         var mmapLock = MmapLock(mm);
+        var vma = VmaOf(mm);
+        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip, TimeCategory.Kernel))
+            yield return e;
         foreach (var e in mmapLock.DownWrite(me))
             yield return e;
-        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip + Params.MprotectFixup + Params.ProtectPerPage * pages, TimeCategory.Kernel))
+        foreach (var e in vma.Lock.DownWrite(me))
             yield return e;
-        foreach (var e in FlushTlbMmRange(me, mm, pages, freedTables: false))
+        foreach (var e in GatherStart(me, mm))
+            yield return e;
+        foreach (var e in me.Run(Params.MprotectFixup + Params.ProtectPerPage * pages, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in GatherFinish(me, mm, pages, freed: 0, freedTables: false))
+            yield return e;
+        foreach (var e in vma.Lock.UpWrite(me))
             yield return e;
         foreach (var e in mmapLock.UpWrite(me))
             yield return e;
     }
 
     /// <summary>
-    /// mmap of an anonymous or file region: the syscall and the VMA work (get_unmapped_area, vma_merge_new_range
-    /// into <paramref name="vma"/> or a new VMA) under mmap_write_lock with the VMA write-locked; no page is
-    /// present yet.
+    /// mmap of an anonymous or file region: the syscall, then the VMA work (get_unmapped_area,
+    /// vma_merge_new_range into <paramref name="vma"/> or a new VMA) under mmap_write_lock with the VMA
+    /// write-locked; no page is present yet.
     /// </summary>
     public IEnumerable<Event> Mmap(Cpu me, Vma vma)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(vma);
-        return WriteLocked(me, vma, Machine.Params.Cpu.SyscallRoundTrip + Params.MmapWork);
+        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip, TimeCategory.Kernel))
+            yield return e;
+        var mmapLock = MmapLock(vma.Mm);
+        foreach (var e in WriteLocked(me, vma, Params.MmapWork))
+            yield return e;
+        foreach (var e in mmapLock.UpWrite(me))
+            yield return e;
     }
 
     /// <summary>
     /// munmap of <paramref name="pages"/> pages of which <paramref name="present"/> are mapped and
-    /// <paramref name="freed"/> are anonymous pages mapped only here: the syscall and the VMA work (split,
-    /// detach) under mmap_write_lock with the VMA write-locked, then, downgraded to read (mmap_write_downgrade
-    /// in vms_complete_munmap_vmas, which also ends the VMA write locks), unmap_region: zap_pte_range per
-    /// present page and the flush with page tables freed (free_pgtables -> tlb_finish_mmu), which reaches every
-    /// CPU in the mm's cpumask, lazy ones too.
+    /// <paramref name="freed"/> are anonymous pages mapped only here: the syscall, the VMA work (split, detach)
+    /// under mmap_write_lock with the VMA write-locked, then mmap_write_downgrade (vms_complete_munmap_vmas,
+    /// which also ends the VMA write locks) and, under the read lock, unmap_region: zap_pte_range per present
+    /// page and the flush with page tables freed (free_pgtables -> tlb_finish_mmu), which reaches every CPU in
+    /// the mm's cpumask, lazy ones too.
     /// </summary>
     public IEnumerable<Event> Munmap(Cpu me, Vma vma, long pages, long present, long freed)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(vma);
-        foreach (var e in WriteLocked(me, vma, Machine.Params.Cpu.SyscallRoundTrip + Params.MunmapWork))
+        foreach (var e in me.Run(Machine.Params.Cpu.SyscallRoundTrip, TimeCategory.Kernel))
             yield return e;
         var mmapLock = MmapLock(vma.Mm);
-        foreach (var e in mmapLock.DownRead(me))
+        foreach (var e in WriteLocked(me, vma, Params.MunmapWork))
             yield return e;
-        foreach (var e in Unmap(me, vma.Mm, pages, freed, freedTables: true, present))
+        mmapLock.Downgrade();
+        foreach (var e in GatherStart(me, vma.Mm))
+            yield return e;
+        foreach (var e in me.Run(Params.ZapPerPage * present - Params.LruPerFolio * freed, TimeCategory.Kernel))
+            yield return e;
+        foreach (var e in GatherFinish(me, vma.Mm, pages, freed, freedTables: true))
             yield return e;
         foreach (var e in mmapLock.UpRead(me))
             yield return e;
     }
 
+    // mmap_write_lock and vma_start_write, the work, and the VMA's write lock ended (mmap_lock stays held).
     private IEnumerable<Event> WriteLocked(Cpu me, Vma vma, Duration work)
     {
         var mmapLock = MmapLock(vma.Mm);
@@ -253,26 +280,24 @@ public sealed partial class LinuxKernel
             yield return e;
         foreach (var e in vma.Lock.UpWrite(me))
             yield return e;
-        foreach (var e in mmapLock.UpWrite(me))
-            yield return e;
+    }
+
+    // tlb_gather_mmu: inc_tlb_flush_pending, an atomic on the mm's line.
+    private IEnumerable<Event> GatherStart(Cpu me, AddressSpace mm)
+    {
+        var shared = SharedOf(mm);
+        shared.FlushPending++;
+        return me.Run(shared.FlushPendingLine.Write(me), TimeCategory.Kernel);
     }
 
     /// <summary>
-    /// An mmu_gather over <paramref name="pages"/> (<paramref name="present"/> of them mapped, default all):
-    /// tlb_gather_mmu (inc_tlb_flush_pending), zap_pte_range per present page, tlb_finish_mmu: a full flush of
-    /// the mm with freed tables when another gather of the mm is in progress (mm_tlb_flush_nested), the range
-    /// otherwise; then the freed pages go (tlb_batch_pages_flush) and dec_tlb_flush_pending.
+    /// tlb_finish_mmu: a full flush of the mm with freed tables when another gather of the mm is in progress
+    /// (mm_tlb_flush_nested), the range otherwise; then the freed pages go (tlb_batch_pages_flush) and
+    /// dec_tlb_flush_pending.
     /// </summary>
-    private IEnumerable<Event> Unmap(Cpu me, AddressSpace mm, long pages, long freed, bool freedTables, long present = -1)
+    private IEnumerable<Event> GatherFinish(Cpu me, AddressSpace mm, long pages, long freed, bool freedTables)
     {
-        if (present < 0)
-            present = pages;
         var shared = SharedOf(mm);
-        shared.FlushPending++;
-        foreach (var e in me.Run(shared.FlushPendingLine.Write(me), TimeCategory.Kernel))
-            yield return e;
-        foreach (var e in me.Run(Params.ZapPerPage * present - Params.LruPerFolio * freed, TimeCategory.Kernel))
-            yield return e;
         bool nested = shared.FlushPending > 1;
         if (nested)
             NestedFlushes++;

@@ -65,6 +65,6 @@ public sealed partial class LinuxKernel
     {
         PreemptPoint.CondResched => true,
         PreemptPoint.MightSleep => model != PreemptModel.None,
-        _ => model == PreemptModel.Full,
+        _ => model is PreemptModel.Full or PreemptModel.Lazy,
     };
 }

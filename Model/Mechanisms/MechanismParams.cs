@@ -98,7 +98,7 @@ public sealed record MechanismParams : IParameters
     public int StaticKeySites { get; init; } = 20;
 
     /// <summary>Batched jump label updates.</summary>
-    [Param("Patch a key's sites in batches of up to 256 (text_poke_bp_batch via arch_jump_label_transform_queue, x86 since 5.5) or one text_poke_bp per site", Source = "arch/x86/kernel/jump_label.c; arch/x86/kernel/alternative.c TP_VEC_MAX")]
+    [Param("Patch a key's sites in batches of up to 256 (text_poke_bp_batch via arch_jump_label_transform_queue, x86 since 5.3) or one text_poke_bp per site (before 5.3)", Source = "arch/x86/kernel/jump_label.c; arch/x86/kernel/alternative.c TP_VEC_MAX; batching since 5.3, ba54f0c3f7c4")]
     public bool StaticKeyBatch { get; init; } = true;
 
     /// <summary>sync_core.</summary>

@@ -8,7 +8,7 @@ namespace TlbSim.Model.Mechanisms;
 /// <summary>
 /// static_key: one operation flips a static key (static_key_enable / static_key_disable) with
 /// <c>static_key_sites</c> jump sites, as kernel/jump_label.c and arch/x86/kernel/alternative.c do it:
-/// under jump_label_mutex and text_mutex, batched (x86 since 5.5: arch_jump_label_transform_queue and
+/// under jump_label_mutex and text_mutex, batched (x86 since 5.3: arch_jump_label_transform_queue and
 /// _apply, text_poke_queue and text_poke_finish) the sites go to text_poke_bp_batch up to TP_VEC_MAX = 256 at
 /// a time; unbatched, each site is its own text_poke_bp. A batch writes an int3 on every site (text_poke),
 /// syncs every CPU (text_poke_sync: on_each_cpu(do_sync_core)), writes the sites' tails, syncs, writes their
@@ -61,24 +61,31 @@ public sealed class StaticKey : IMechanism
             yield return e;
         if (p.StaticKeyBatch)
         {
-            // arch_jump_label_transform_apply: text_mutex for every batch; smp_text_poke_batch_finish opens each
-            // batch with cond_resched (since 6.5, 9350a629e839), a point under every model.
-            foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.MightSleep))
-                yield return e;
-            using var textMutex = context.TextMutex.Request();
-            foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
-                yield return e;
+            // Mainline (batched since 5.3, ba54f0c3f7c4): arch_jump_label_transform_queue takes and drops
+            // text_mutex for each site it queues (mutex_lock's might_sleep); a full vector, or the last one in
+            // arch_jump_label_transform_apply, is finished under text_mutex, and smp_text_poke_batch_finish
+            // opens with cond_resched (since 6.5, 9350a629e839). The brief per-site holds are not modelled as
+            // waits; text_mutex is held from each batch's finish to its last sync.
             for (int first = 0; first < p.StaticKeySites; first += BatchMax)
             {
+                int n = Math.Min(BatchMax, p.StaticKeySites - first);
+                for (int i = 0; i < n; i++)
+                {
+                    foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.MightSleep))
+                        yield return e;
+                }
+                using var textMutex = context.TextMutex.Request();
+                foreach (var e in cpu.SpinUntil(textMutex, TimeCategory.Kernel))
+                    yield return e;
                 foreach (var e in kernel.PreemptionPoint(cpu, PreemptPoint.CondResched))
                     yield return e;
-                foreach (var e in PokeBatch(context, cpu, Math.Min(BatchMax, p.StaticKeySites - first), poke, doSyncCore))
+                foreach (var e in PokeBatch(context, cpu, n, poke, doSyncCore))
                     yield return e;
             }
         }
         else
         {
-            // Before 5.5: arch_jump_label_transform per site, text_mutex taken (might_sleep) and dropped around
+            // Before 5.3: arch_jump_label_transform per site, text_mutex taken (might_sleep) and dropped around
             // each text_poke_bp.
             for (int site = 0; site < p.StaticKeySites; site++)
             {

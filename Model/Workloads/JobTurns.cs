@@ -17,6 +17,9 @@ internal sealed class JobTurns(LinuxKernel kernel, RunQueues runQueues, System.R
     private readonly long _slicePs = kernel.Params.SchedBaseSlice.Picoseconds;
     private readonly long _tickPs = 1_000_000_000_000L / kernel.Params.Hz;
 
+    // PREEMPT_LAZY: the tick that finds the turn over marks the task lazily; the next one makes it need_resched.
+    private readonly int _ticksLate = kernel.Params.Preempt == PreemptModel.Lazy ? 1 : 0;
+
     /// <summary>When the running operation's turn ends.</summary>
     public long TurnEndPs { get; set; }
 
@@ -27,7 +30,7 @@ internal sealed class JobTurns(LinuxKernel kernel, RunQueues runQueues, System.R
     public bool NeedResched(Cpu cpu)
     {
         ArgumentNullException.ThrowIfNull(cpu);
-        long tick = (TurnEndPs + _tickPs - 1) / _tickPs * _tickPs;
+        long tick = ((TurnEndPs + _tickPs - 1) / _tickPs + _ticksLate) * _tickPs;
         return jobs > 1 && cpu.Machine.Simulation.NowPicoseconds >= tick;
     }
 

@@ -132,4 +132,43 @@ public class ContentionTests
         Assert.Equal(0, h.Kernel.NestedFlushes);
         Assert.Equal(0, h.Kernel.FullFlushes);
     }
+
+    [Fact]
+    public void A_fault_waits_for_a_concurrent_mprotect_of_its_VMA_to_finish_its_flush()
+    {
+        // mprotect_fixup write-locks the VMA (vma_start_write) and the flush runs before mmap_write_unlock.
+        var h = new Harness(Harness.Cpus(3));
+        var mm = h.MmOn(0, 1, 2);
+        h.Busy(2);
+        var protect = h.Once(0, c => h.Kernel.Mprotect(c, mm, 1), startUs: 1);
+        var fault = h.Once(1, c => h.Kernel.AnonFault(c, h.Kernel.VmaOf(mm)), startUs: 1.3);
+        h.RunFor(50);
+        Assert.NotNull(protect.End);
+        Assert.NotNull(fault.End);
+        Assert.True(fault.End >= protect.End, $"the fault ended at {fault.End}, before mprotect's unlock at {protect.End}");
+    }
+
+    [Fact]
+    public void A_reader_waiting_behind_munmap_s_write_lock_enters_at_its_downgrade_before_its_flush()
+    {
+        var h = new Harness(Harness.Cpus(4));
+        var mm = h.MmOn(0, 1, 2, 3);
+        h.Busy(2);
+        h.Busy(3);
+        var vma = h.Kernel.VmaOf(mm);
+        var unmap = h.Once(0, c => h.Kernel.Munmap(c, vma, 256, present: 256, freed: 0), startUs: 1);
+        TlbSim.Model.Units.Duration? readerIn = null;
+        h.Once(1, c => Read(c), startUs: 1.5);
+        IEnumerable<Event> Read(Cpu c)
+        {
+            foreach (var e in h.Kernel.MmapLock(mm).DownRead(c))
+                yield return e;
+            readerIn = h.Sim.Now;
+            foreach (var e in h.Kernel.MmapLock(mm).UpRead(c))
+                yield return e;
+        }
+        h.RunFor(100);
+        Assert.NotNull(unmap.End);
+        Assert.True(readerIn < unmap.End, $"the reader entered at {readerIn}, munmap ended at {unmap.End}");
+    }
 }

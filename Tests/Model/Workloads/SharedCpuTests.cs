@@ -80,6 +80,16 @@ public class PreemptionTests
     }
 
     [Fact]
+    public void Under_lazy_preemption_a_flip_loses_its_CPU_like_full_but_a_tick_later()
+    {
+        // A flip of 100 batches takes about 16 ms: several 3 ms turns at 4 ms ticks.
+        var lazy = Flips(PreemptModel.Lazy, batched: true, sites: 256 * 100);
+        var full = Flips(PreemptModel.Full, batched: true, sites: 256 * 100);
+        Assert.True(lazy.Outcome.Preemptions > 0, $"lazy {lazy.Outcome.Preemptions}, full {full.Outcome.Preemptions}, flips {lazy.Latencies.Count}, max {lazy.Latencies.DefaultIfEmpty().Max()}");
+        Assert.True(lazy.Outcome.Preemptions <= full.Outcome.Preemptions, $"lazy {lazy.Outcome.Preemptions}, full {full.Outcome.Preemptions}");
+    }
+
+    [Fact]
     public void A_task_alone_on_its_CPU_is_never_preempted()
     {
         var alone = WorkloadPresets.KernelBuild with { BusyFraction = 1, JobsPerCpu = 1 };
