@@ -8,6 +8,7 @@ namespace TlbSim.Tests.Scenarios;
 /// Does tlbsim probe measure the host for real, write a machine preset a scenario can name (with errors that
 /// point into it), and does probe --check put the committed probe of a real machine beside its simulation?
 /// </summary>
+[Collection(HostMeasurements.Name)]
 public class ProbeTests
 {
     private static readonly string Committed = Path.Combine(ScenarioLoaderTests.RepoRoot(), "probes", "machine-vm.yaml");
