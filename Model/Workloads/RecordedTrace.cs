@@ -83,6 +83,47 @@ public sealed class RecordedTrace
             w.Write(string.Create(CultureInfo.InvariantCulture, $"{e.TimePs / 1000} {cpu} {Name(e.Kind)} {e.A} {e.B}\n"));
     }
 
+    // Whether the file's gzip trailer (ISIZE: the uncompressed length mod 2^32) matches what was read to the
+    // end: a truncated copy ends in arbitrary compressed bytes instead. Only meaningful once all was read.
+    private static bool WholeGzip(string file, CountingStream counted)
+    {
+        if (!counted.AtEnd)
+            return true; // stopped early on an error of its own
+        using var f = File.OpenRead(file);
+        if (f.Length < 18)
+            return false;
+        f.Seek(-4, SeekOrigin.End);
+        Span<byte> size = stackalloc byte[4];
+        f.ReadExactly(size);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(size) == (uint)counted.Count;
+    }
+
+    // Counts the bytes read through it and whether its end was reached.
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+
+        public bool AtEnd { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = inner.Read(buffer, offset, count);
+            Count += n;
+            AtEnd |= n == 0 && count > 0;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>The kind's name in the file.</summary>
     public static string Name(TraceEventKind kind) => kind.ToString().ToLowerInvariant();
 
@@ -95,6 +136,8 @@ public sealed class RecordedTrace
         try
         {
             written = File.GetLastWriteTimeUtc(full);
+            if (Directory.Exists(full))
+                throw new TraceFormatException([$"{path}: a folder, not a trace file"]);
             if (!File.Exists(full))
                 throw new TraceFormatException([$"{path}: no such file"]);
         }
@@ -109,7 +152,17 @@ public sealed class RecordedTrace
         {
             using var file = File.OpenRead(full);
             using var gz = new GZipStream(file, CompressionMode.Decompress);
-            trace = Read(new StreamReader(gz, new UTF8Encoding(false, throwOnInvalidBytes: true)), path);
+            var counted = new CountingStream(gz);
+            try
+            {
+                trace = Read(new StreamReader(counted, new UTF8Encoding(false, throwOnInvalidBytes: true)), path);
+            }
+            catch (TraceFormatException) when (!WholeGzip(full, counted))
+            {
+                throw new TraceFormatException([$"{path}: the gzip stream is cut short (a truncated copy?); import the trace again"]);
+            }
+            if (!WholeGzip(full, counted))
+                throw new TraceFormatException([$"{path}: the gzip stream is cut short (a truncated copy?); import the trace again"]);
         }
         catch (InvalidDataException)
         {

@@ -117,6 +117,25 @@ public class TraceImportTests
     }
 
     [Fact]
+    public void A_truncated_copy_of_a_trace_and_a_folder_are_refused_for_what_they_are()
+    {
+        string dir = Directory.CreateTempSubdirectory("tlbsim-trace").FullName;
+        try
+        {
+            var whole = File.ReadAllBytes(Path.Combine(ScenarioLoaderTests.RepoRoot(), "traces", "git_linux_tree.tlbtrace.gz"));
+            string cut = Path.Combine(dir, "cut.tlbtrace.gz");
+            File.WriteAllBytes(cut, whole[..(whole.Length / 2)]);
+            var e = Assert.Throws<TraceFormatException>(() => RecordedTrace.Load(cut));
+            Assert.Contains("cut short", e.Errors[0], StringComparison.Ordinal);
+            Assert.Contains("a folder", Assert.Throws<TraceFormatException>(() => RecordedTrace.Load(dir)).Errors[0], StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_empty_file_says_how_to_record_one()
     {
         Assert.Contains("perf record -a", Errors("")[0], StringComparison.Ordinal);
