@@ -30,7 +30,7 @@ public static class HtmlReport
         W("</style></head><body>");
         W($"<h1>{E(title)}</h1>");
         W($"<p class=\"note\">{E(runInfo)}</p>");
-        W("<p class=\"note\">Latency is the time one operation takes on the CPU that performs it. Workload slowdown is baseline's work rate divided by this mechanism's at the same sweep point and seeds (1 = no cost); kernel-time slowdown compares kernel time per unit of work. Shares are of all CPU time. Under each figure, ± is the half-width of its 95% interval over independent replications (Student t); a figure marked † is not supported by the data: some replication had fewer than 10 operations above that percentile.</p>");
+        W("<p class=\"note\">Latency is the time one operation takes on the CPU that performs it. Workload slowdown is baseline's work rate divided by this mechanism's at the same sweep point and seeds (1 = no cost); kernel-time slowdown compares kernel time per unit of work. Shares are of all CPU time; for loop benchmarks, the TLB invalidation share is local flushes, IPI sends and waits, and handlers with their interrupt entry, and the lock wait share is time waiting for contended kernel locks. Under each figure, ± is the half-width of its 95% interval over independent replications (Student t); a figure marked † is not supported by the data: some replication had fewer than 10 operations above that percentile.</p>");
         foreach (var scenario in rows.Select(r => r.Scenario).Distinct())
         {
             W($"<h2 id=\"{E(scenario)}\">{E(scenario)}</h2>");

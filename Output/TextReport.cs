@@ -62,8 +62,8 @@ public static class TextReport
                     sb.Append(string.Create(CultureInfo.InvariantCulture,
                         $"{Cut(point, 18),-18} {Cut(r.Mechanism, 14),-14} {r.Cpus,4} {r.NsPerLoop,9:0} {r.LoopsPerSPerThread,11:N0} {r.TlbInvalidationShare * 100,7:0.0}% {r.LockTimeShare * 100,5:0.0}%")).Append('\n');
                 }
-                sb.Append("TLB inv.: share of CPU time in TLB invalidation (local flushes, IPI sends and waits,\n")
-                  .Append("handlers with their interrupt entry); locks: share waiting for contended kernel locks.\n");
+                foreach (var line in Wrap("TLB inv.: share of CPU time in TLB invalidation (local flushes, IPI sends and waits, handlers with their interrupt entry); locks: share waiting for contended kernel locks."))
+                    sb.Append(line).Append('\n');
             }
         }
         return sb.ToString();
