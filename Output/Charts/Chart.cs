@@ -67,6 +67,12 @@ public sealed class Chart
     /// <summary>Logarithmic x axis.</summary>
     public bool XLog { get; init; }
 
+    /// <summary>
+    /// On a logarithmic x axis, a tick at each x value, labelled as written, when there are at most 12 (swept
+    /// values: CPU counts, rates); otherwise, and for continuous data such as latencies, a label per decade.
+    /// </summary>
+    public bool XTicksAtValues { get; init; }
+
     /// <summary>Logarithmic y axis.</summary>
     public bool YLog { get; init; }
 
@@ -102,9 +108,9 @@ public sealed class Chart
         plot.Axes.Bottom.Label.Text = XLabel + (XLog ? " (log scale)" : "");
         plot.Axes.Left.Label.Text = YLabel + (YLog ? " (log scale)" : "");
         var xs = Series.SelectMany(x => x.Points).Select(p => p.X).Where(v => Valid(v, XLog)).Distinct().Order().ToArray();
-        if (XLog && xs.Length is > 0 and <= 12)
+        if (XLog && XTicksAtValues && xs.Length is > 0 and <= 12)
         {
-            // Few x values (CPU counts, rates): a tick at each, labelled as written.
+            // Few swept values (CPU counts, rates): a tick at each, labelled as written.
             plot.Axes.Bottom.SetTicks(xs.Select(X).ToArray(), xs.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)).ToArray());
         }
         else if (XLog)

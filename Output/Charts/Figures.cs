@@ -166,6 +166,7 @@ public static class Figures
             XLabel = "CPUs",
             YLabel = "operation latency [ns]",
             XLog = true,
+            XTicksAtValues = true,
             YLog = true,
             Series = series,
         };
@@ -197,6 +198,7 @@ public static class Figures
             XLabel = "CPUs",
             YLabel = "workload slowdown [x]",
             XLog = true,
+            XTicksAtValues = true,
             YLog = true,
             Series = series,
         };
@@ -213,6 +215,7 @@ public static class Figures
             XLabel = "operations per second per initiating CPU [1/s]",
             YLabel = "workload slowdown [x]",
             XLog = true,
+            XTicksAtValues = true,
             Series = series,
         };
         return new Figure($"slowdown_vs_rate_{scenario}.svg", chart.Title, "How much the background workload slows as the mechanism is used more often.", chart);

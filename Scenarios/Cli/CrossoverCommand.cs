@@ -194,6 +194,7 @@ public static class CrossoverCommand
                 XLabel = duration ? $"{q.Along} [ns]" : q.Along,
                 YLabel = metricName,
                 XLog = geometric || (from > 0 && to / from >= 64),
+                XTicksAtValues = true,
                 YLog = ordered.All(p => p.A > 0 && p.B > 0) && ordered.Max(p => Math.Max(p.A, p.B)) > 10 * ordered.Min(p => Math.Min(p.A, p.B)),
                 Series =
                 [
