@@ -121,25 +121,11 @@ public sealed partial class LinuxKernel
     /// anonymous page with the page-cache page copied in (as do_cow_fault), and the old PTE cleared with
     /// ptep_clear_flush -> flush_tlb_page: a one-page flush_tlb_mm_range, under the VMA's lock.
     /// </summary>
-    public IEnumerable<Event> WpPageCopy(Cpu me, Vma vma)
-    {
-        ArgumentNullException.ThrowIfNull(me);
-        ArgumentNullException.ThrowIfNull(vma);
-        foreach (var e in vma.Lock.DownRead(me))
-            yield return e;
-        foreach (var e in AllocatePage(me))
-            yield return e;
-        foreach (var e in me.Run(Params.CowFault - Params.LruPerFolio, TimeCategory.Kernel))
-            yield return e;
-        foreach (var e in FolioAddLru(me))
-            yield return e;
-        foreach (var e in FlushTlbMmRange(me, vma.Mm, 1, freedTables: false))
-            yield return e;
-        foreach (var e in vma.Lock.UpRead(me))
-            yield return e;
-    }
+    public IEnumerable<Event> WpPageCopy(Cpu me, Vma vma) => Fault(me, vma, Params.CowFault - Params.LruPerFolio, allocates: true, clearsOldPte: true);
 
-    private IEnumerable<Event> Fault(Cpu me, Vma vma, Duration work, bool allocates)
+    // The fault under the VMA's lock: a page from the per-CPU lists and folio_add_lru_vma when it allocates, and
+    // ptep_clear_flush's one-page flush_tlb_mm_range when it replaces a present PTE.
+    private IEnumerable<Event> Fault(Cpu me, Vma vma, Duration work, bool allocates, bool clearsOldPte = false)
     {
         ArgumentNullException.ThrowIfNull(me);
         ArgumentNullException.ThrowIfNull(vma);
@@ -155,6 +141,11 @@ public sealed partial class LinuxKernel
         if (allocates)
         {
             foreach (var e in FolioAddLru(me))
+                yield return e;
+        }
+        if (clearsOldPte)
+        {
+            foreach (var e in FlushTlbMmRange(me, vma.Mm, 1, freedTables: false))
                 yield return e;
         }
         foreach (var e in vma.Lock.UpRead(me))

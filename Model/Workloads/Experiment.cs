@@ -350,8 +350,6 @@ public static partial class Experiment
             foreach (var e in Resume())
                 yield return e;
             long start = jobs > 1 ? Math.Min(dueAt, sim.NowPicoseconds) : sim.NowPicoseconds;
-            var b = cpu.Breakdown;
-            long wake = b.WakePs, irqsOff = b.IrqsOffPs, perTarget = b.PerTargetPs, remoteWait = b.RemoteWaitPs;
             if (turns is not null)
             {
                 // The operation runs in its task's turn (a sleeper woken for it starts a new one) and can lose
@@ -359,7 +357,7 @@ public static partial class Experiment
                 turns.TurnEndPs = sim.NowPicoseconds + (w.InitiatorWakes ? kernel.Params.SchedBaseSlice.Picoseconds : turnLeft);
                 kernel.SetScheduler(cpu, turns);
             }
-            foreach (var e in mechanism.Operate(context, cpu))
+            foreach (var e in MeasuredOperation(cpu, mechanism, context, observer, warmupEnd, breakdown, start))
                 yield return e;
             if (turns is not null)
             {
@@ -368,18 +366,6 @@ public static partial class Experiment
                     turnLeft = Math.Max(1, turns.TurnEndPs - sim.NowPicoseconds);
                 busyLeft = Math.Max(0, busyLeft - turns.OthersRanPs);
                 turns.OthersRanPs = 0;
-            }
-            if (start >= warmupEnd)
-            {
-                cpu.Machine.OperationsDone++;
-                int kind = mechanism.LastKind(cpu);
-                long latency = sim.NowPicoseconds - start;
-                breakdown[kind] = breakdown[kind].Add(new OperationBreakdown
-                {
-                    TotalPs = latency, WakePs = b.WakePs - wake, IrqsOffPs = b.IrqsOffPs - irqsOff,
-                    PerTargetPs = b.PerTargetPs - perTarget, RemoteWaitPs = b.RemoteWaitPs - remoteWait,
-                });
-                observer.Operation(kind, new Duration(latency));
             }
         }
 
@@ -515,16 +501,8 @@ public static partial class Experiment
             }
             if (sim.NowPicoseconds >= nextOp)
             {
-                long start = sim.NowPicoseconds;
-                foreach (var e in mechanism.Operate(context, cpu))
+                foreach (var e in MeasuredOperation(cpu, mechanism, context, observer, warmupEnd, breakdown, sim.NowPicoseconds))
                     yield return e;
-                if (start >= warmupEnd)
-                {
-                    cpu.Machine.OperationsDone++;
-                    int kind = mechanism.LastKind(cpu);
-                    breakdown[kind] = breakdown[kind].Add(new OperationBreakdown { TotalPs = sim.NowPicoseconds - start });
-                    observer.Operation(kind, new Duration(sim.NowPicoseconds - start));
-                }
                 nextOp = sim.NowPicoseconds + Math.Max(1, (long)(Exponential.Sample(opRng, rate) * 1e12));
                 continue;
             }
@@ -559,6 +537,31 @@ public static partial class Experiment
             if (sim.NowPicoseconds >= warmupEnd)
                 loops[cpu.Id]++;
         }
+    }
+
+    /// <summary>
+    /// One operation of <paramref name="mechanism"/> on <paramref name="cpu"/>, recorded when it began after the
+    /// warm-up: its latency from <paramref name="start"/> (when it fell due), and the initiator's wait split
+    /// (its CPU's <see cref="Cpu.Breakdown"/> over the operation).
+    /// </summary>
+    private static IEnumerable<Event> MeasuredOperation(Cpu cpu, IMechanism mechanism, MechanismContext context, IRunObserver observer,
+        long warmupEnd, OperationBreakdown[] breakdown, long start)
+    {
+        var b = cpu.Breakdown;
+        long wake = b.WakePs, irqsOff = b.IrqsOffPs, perTarget = b.PerTargetPs, remoteWait = b.RemoteWaitPs;
+        foreach (var e in mechanism.Operate(context, cpu))
+            yield return e;
+        if (start < warmupEnd)
+            yield break;
+        cpu.Machine.OperationsDone++;
+        int kind = mechanism.LastKind(cpu);
+        long latency = cpu.Machine.Simulation.NowPicoseconds - start;
+        breakdown[kind] = breakdown[kind].Add(new OperationBreakdown
+        {
+            TotalPs = latency, WakePs = b.WakePs - wake, IrqsOffPs = b.IrqsOffPs - irqsOff,
+            PerTargetPs = b.PerTargetPs - perTarget, RemoteWaitPs = b.RemoteWaitPs - remoteWait,
+        });
+        observer.Operation(kind, new Duration(latency));
     }
 
     // fault_around_bytes (64 KiB) in pages: do_fault_around's window.

@@ -68,19 +68,7 @@ public static partial class Experiment
         long loopBase = -offset; // simulated time = recorded time + loopBase
         long lastInitiatorFlush = long.MinValue;
 
-        IEnumerable<Event> Operate()
-        {
-            long start = sim.NowPicoseconds;
-            foreach (var e in mechanism.Operate(context, cpu))
-                yield return e;
-            if (start >= warmupEnd)
-            {
-                cpu.Machine.OperationsDone++;
-                int kind = mechanism.LastKind(cpu);
-                breakdown[kind] = breakdown[kind].Add(new OperationBreakdown { TotalPs = sim.NowPicoseconds - start });
-                observer.Operation(kind, new Duration(sim.NowPicoseconds - start));
-            }
-        }
+        IEnumerable<Event> Operate() => MeasuredOperation(cpu, mechanism, context, observer, warmupEnd, breakdown, sim.NowPicoseconds);
 
         while (true)
         {
