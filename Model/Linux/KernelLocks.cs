@@ -126,15 +126,6 @@ public sealed class RwSemaphore
     /// <summary>The kernel's name for the semaphore.</summary>
     public string Name { get; }
 
-    /// <summary>Acquisitions that had to wait (a writer held it or was waiting, or readers held it against a writer).</summary>
-    public long Waits { get; private set; }
-
-    /// <summary>Atomics on the count line that found it on another CPU.</summary>
-    public long LineTransfers => _count.Transfers;
-
-    /// <summary>Readers inside.</summary>
-    public int Readers => _readers;
-
     /// <summary>down_read (or the VMA lock's refcount increment): waits behind a writer, then the count's atomic.</summary>
     public IEnumerable<Event> DownRead(Cpu me) => Down(me, writer: false);
 
@@ -180,7 +171,6 @@ public sealed class RwSemaphore
         ArgumentNullException.ThrowIfNull(me);
         if (_waiters.Count > 0 || _writer || (writer && _readers > 0))
         {
-            Waits++;
             var granted = new Event(_simulation);
             _waiters.Enqueue((writer, granted));
             foreach (var e in me.SpinUntil(granted, TimeCategory.Lock))

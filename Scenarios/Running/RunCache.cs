@@ -20,7 +20,6 @@ public sealed class RunCache
 {
     private Dictionary<string, RunRecord>? _first;
     private Dictionary<string, RunRecord> _previous = new(StringComparer.Ordinal);
-    private static readonly JsonSerializerOptions Json = new() { IncludeFields = false };
 
     /// <summary>Runs asked for.</summary>
     public long Asked => Interlocked.Read(ref _asked);
@@ -36,7 +35,7 @@ public sealed class RunCache
         ArgumentNullException.ThrowIfNull(unit);
         var s = unit.Spec;
         var read = s.CreateMechanism().ParamsRead;
-        var mechanism = JsonSerializer.SerializeToNode(s.MechanismParams, Json)!.AsObject();
+        var mechanism = JsonSerializer.SerializeToNode(s.MechanismParams)!.AsObject();
         if (read is not null)
         {
             foreach (var name in mechanism.Select(p => p.Key).ToList())
@@ -47,10 +46,10 @@ public sealed class RunCache
         }
         var key = new JsonObject
         {
-            ["machine"] = JsonSerializer.SerializeToNode(s.Machine, Json),
-            ["kernel"] = JsonSerializer.SerializeToNode(s.Kernel, Json),
-            ["workload"] = JsonSerializer.SerializeToNode(s.Workload, Json),
-            ["operations"] = JsonSerializer.SerializeToNode(s.Operations, Json),
+            ["machine"] = JsonSerializer.SerializeToNode(s.Machine),
+            ["kernel"] = JsonSerializer.SerializeToNode(s.Kernel),
+            ["workload"] = JsonSerializer.SerializeToNode(s.Workload),
+            ["operations"] = JsonSerializer.SerializeToNode(s.Operations),
             ["mechanism"] = mechanism,
             ["label"] = s.Mechanism,
             ["design"] = s.DesignKey,
