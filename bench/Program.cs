@@ -25,9 +25,9 @@ if (args is ["queue"])
     TlbSim.Bench.QueueBenchmark.Run();
     return;
 }
-if (args is ["quick"])
+if (args is ["quick", .. var sizes])
 {
-    TlbSim.Bench.Quick.Run();
+    TlbSim.Bench.Quick.Run([.. sizes.Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture))]);
     return;
 }
 BenchmarkSwitcher.FromAssembly(typeof(TlbSim.Bench.HoldBenchmark).Assembly).Run(args);
