@@ -21,9 +21,8 @@ namespace TlbSim.Model.Kernel;
 /// calendar takes one or two steps per pop, and a stretch that long keeps the re-derivation under one step per pop).
 /// Nodes live in one pool with a free list and a shrunk ring keeps its arrays, so a queue that fills and
 /// drains allocates only while it first grows.
-/// Each bucket keeps its first and last times beside its list ends, so that finding the next window and
-/// appending a latest event read the ring, which pops walk in order, and not the nodes, which lie wherever the
-/// pool put them. Above 4,096 pending events each pop also prefetches (<see cref="CacheHint"/>) the state of
+/// Each bucket keeps its first event's time beside its list ends, so that finding the next window reads the
+/// ring, which pops walk in order, and not the nodes, which lie wherever the pool put them. Above 4,096 pending events each pop also prefetches (<see cref="CacheHint"/>) the state of
 /// the events the next pops will take, so that their cache misses overlap the current event's work; a
 /// prefetch never changes what runs.
 /// </remarks>
@@ -36,7 +35,7 @@ internal sealed class EventCalendar
     private const int MinStretch = 4096;
     // Hints pay only once the pending events' state outgrows the cache: 4,096 events of a few hundred bytes
     // each is about 1 MB, a core's L2. A choice, not a measurement: at 1,000 processes the hold model runs at
-    // the floor without hints, and at 100,000 it runs 15-25% faster with them (bench/README.md).
+    // the floor without hints, and at 100,000 it runs about 16% faster with them (bench/README.md).
     private const int HintAbove = 4096;
 
     /// <summary>A pending event in a bucket's doubly linked list; nodes live in one pool, so a steady queue allocates nothing.</summary>
@@ -53,15 +52,15 @@ internal sealed class EventCalendar
     private int _free = -1; // free nodes, linked by Next
     private int _used; // nodes ever taken from the pool's end
     /// <summary>
-    /// A bucket's list ends and their times: finding the earliest bucket and appending to one read only the
-    /// ring, which a pop walks in order, and not the nodes, which lie wherever the pool put them.
+    /// A bucket's list ends and its first event's time: walking the ring for the next window, and deciding which
+    /// events to prefetch, read only the ring, which a pop walks in order, and not the nodes, which lie wherever
+    /// the pool put them.
     /// </summary>
     private struct Bucket
     {
         public int First; // earliest node, or -1
         public int Last; // latest node, or -1
-        public long FirstTime;
-        public long LastTime;
+        public long FirstTime; // the earliest node's time, when First >= 0
     }
 
     private Bucket[] _buckets;
@@ -229,33 +228,13 @@ internal sealed class EventCalendar
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Less(in Node a, in Node b) => a.Time < b.Time || (a.Time == b.Time && a.Order < b.Order);
 
-    /// <summary>
-    /// Links <paramref name="node"/> into its bucket, in order. New events are usually the latest: one later
-    /// than the bucket's last is appended from the bucket alone, and otherwise the search runs from the end.
-    /// </summary>
+    /// <summary>Links <paramref name="node"/> into its bucket, in order; new events are usually the latest, so the search runs from the end.</summary>
     private void Insert(int node)
     {
         var nodes = _nodes;
         ref var n = ref nodes[node];
         ref var bucket = ref _buckets[(int)(n.Time >> _shift) & _mask];
         int after = bucket.Last;
-        if (after < 0 || n.Time > bucket.LastTime)
-        {
-            n.Prev = after;
-            n.Next = -1;
-            if (after < 0)
-            {
-                bucket.First = node;
-                bucket.FirstTime = n.Time;
-            }
-            else
-            {
-                nodes[after].Next = node;
-            }
-            bucket.Last = node;
-            bucket.LastTime = n.Time;
-            return;
-        }
         while (after >= 0 && Less(n, nodes[after]))
         {
             after = nodes[after].Prev;
@@ -274,14 +253,9 @@ internal sealed class EventCalendar
             nodes[after].Next = node;
         }
         if (n.Next < 0)
-        {
             bucket.Last = node;
-            bucket.LastTime = n.Time;
-        }
         else
-        {
             nodes[n.Next].Prev = node;
-        }
     }
 
     /// <summary>At the end of a stretch of pops: re-derives the width when walking and inserting cost too much.</summary>
